@@ -1,0 +1,75 @@
+'use strict'
+// Timers for acknowledgement deadlines: one JavaScript timer per clock, not per message.
+//
+// A clock is the `setTimeout`/`clearTimeout`/`Date` found on the global object when a message is
+// awaited. Fake timers (sinon, node:test mock timers, jest) replace those globals; the next awaited
+// message then gets a clock of its own, with its own core deadline heap and its own timer, so a
+// deadline is only ever compared with the time it was set in, and no timer is left armed on a
+// clock that is gone. Nothing is captured at load.
+
+const MAX_DELAY = 0x7fffffff // setTimeout fires at once for anything longer
+
+class Clock {
+  constructor(core, onExpired) {
+    this.core = core
+    this.onExpired = onExpired
+    this.id = core.addClock()
+    this.setTimeout = globalThis.setTimeout
+    this.clearTimeout = globalThis.clearTimeout
+    this.Date = globalThis.Date
+    this.timer = null
+    this.armedAt = Infinity
+    this.fire = this.fire.bind(this)
+  }
+
+  now() {
+    return this.Date.now()
+  }
+
+  /** Makes sure the timer fires by `deadline`. */
+  arm(deadline, now) {
+    if (deadline >= this.armedAt) return
+    if (this.timer !== null) this.clearTimeout.call(globalThis, this.timer)
+    this.armedAt = deadline
+    const delay = Math.min(Math.max(deadline - now, 0), MAX_DELAY)
+    const timer = this.setTimeout.call(globalThis, this.fire, delay)
+    if (timer !== null && typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
+    this.timer = timer
+  }
+
+  fire() {
+    this.timer = null
+    this.armedAt = Infinity
+    const now = this.now()
+    const out = this.core.expire(this.id, now)
+    const next = out[0]
+    if (next === next) this.arm(next, now)
+    for (let i = 1; i < out.length; i += 4) this.onExpired(out[i], out[i + 1], out[i + 2], out[i + 3])
+  }
+}
+
+class Clocks {
+  constructor(core, onExpired) {
+    this.core = core
+    this.onExpired = onExpired
+    this.all = []
+    this.last = null
+  }
+
+  /** The clock of the globals in place right now. */
+  current() {
+    const last = this.last
+    const setTimeout = globalThis.setTimeout
+    const DateNow = globalThis.Date
+    if (last !== null && last.setTimeout === setTimeout && last.Date === DateNow) return last
+    let clock = this.all.find((c) => c.setTimeout === setTimeout && c.Date === DateNow)
+    if (clock === undefined) {
+      clock = new Clock(this.core, this.onExpired)
+      this.all.push(clock)
+    }
+    this.last = clock
+    return clock
+  }
+}
+
+module.exports = { Clocks }

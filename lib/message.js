@@ -1,0 +1,94 @@
+'use strict'
+// The object `sendTo`/`sendToMaster` return: `within(ms)`, `acknowledged(cb)` / `ackd(cb)`.
+// Methods live on the prototype; a message nobody awaits costs this one small object and nothing
+// in the core.
+
+const context = require('./context')
+const pending = require('./pending')
+const errors = require('./errors')
+const { AckPromise } = require('./ack-promise')
+const { currentTurn, isCurrentTurn } = require('./turn')
+
+class Message {
+  /**
+   * @param peer   the receiving peer's record (lib/peers.js)
+   * @param ns     the namespace record (lib/namespaces.js)
+   * @param seq    sequence number of a message already written, 0 while queued
+   * @param slot   core slot of a queued message, -1 once written
+   * @param failure an error the acknowledgement rejects with (a send that failed in a worker)
+   */
+  constructor(peer, ns, cmd, seq, slot, failure) {
+    this.peer = peer
+    this.ns = ns
+    this.cmd = cmd
+    this.seq = seq
+    this.slot = slot
+    this.failure = failure
+    this.timeout = context.settings.ackTimeout
+    this.turn = currentTurn()
+    this.promise = undefined
+  }
+
+  within(ms) {
+    if (!isCurrentTurn(this.turn)) throw errors.onlyImmediately()
+    if (this.promise !== undefined) throw errors.withinAfterAcknowledged()
+    const timeout = typeof ms === 'number' ? ms : parseInt(ms, 10)
+    if (!(timeout > 0)) throw errors.timeoutNotANumber()
+    this.timeout = timeout
+    return this
+  }
+
+  acknowledged(cb) {
+    if (!isCurrentTurn(this.turn)) throw errors.onlyImmediately()
+    let promise = this.promise
+    if (promise === undefined) promise = this.promise = this.await()
+    if (typeof cb === 'function') {
+      promise.then(
+        (reply) => cb(null, reply),
+        (err) => cb(err),
+      )
+    }
+    return promise
+  }
+
+  ackd(cb) {
+    return this.acknowledged(cb)
+  }
+
+  /** Registers the acknowledgement with the core and arms the clock's timer. */
+  await() {
+    let resolve, reject
+    const promise = new AckPromise((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    if (this.failure !== undefined) {
+      reject(this.failure)
+      return promise
+    }
+    const peer = this.peer
+    if (peer.goneReason !== null) {
+      reject(peer.goneReason)
+      return promise
+    }
+    const core = context.core
+    const clock = context.clocks.current()
+    const now = clock.now()
+    const timeout = this.timeout
+    let slot = this.slot
+    if (slot >= 0) {
+      core.watchQueued(slot, clock.id, now, timeout)
+    } else {
+      slot = core.watchSent(peer.id, this.ns.id, this.seq, clock.id, now, timeout)
+      if (slot < 0) {
+        reject(peer.goneReason ?? errors.workerDied())
+        return promise
+      }
+    }
+    pending.hold(slot, resolve, reject, this.cmd)
+    clock.arm(now + timeout, now)
+    return promise
+  }
+}
+
+module.exports = { Message }

@@ -1,0 +1,88 @@
+'use strict'
+// Peers on the other end of the channel: every cluster worker in the primary, the primary in a
+// worker. Each has a small record (its core id, its label for error messages, why it is gone) kept
+// on the Worker object under a symbol, and a send callback made once per peer, not per message,
+// so a failed write is never an unhandled 'error' event.
+
+const cluster = require('node:cluster')
+const context = require('./context')
+const pending = require('./pending')
+const errors = require('./errors')
+
+const kPeer = Symbol('clusterphone.peer')
+const byId = new Map()
+
+class Peer {
+  constructor(target, ready, label) {
+    this.id = context.core.addPeer(ready)
+    this.target = target
+    this.label = label
+    /** Why acknowledgements to this peer can no longer arrive, once it is gone. */
+    this.goneReason = null
+    this.onSent = (err) => {
+      if (err) gone(this, context.isPrimary ? errors.workerDied(err) : operationalSendError(err))
+    }
+    byId.set(this.id, this)
+  }
+
+  /** Writes one message; the callback turns a failed write into rejected acknowledgements. */
+  write(message, handle) {
+    return this.target.send(message, handle, undefined, this.onSent)
+  }
+}
+
+function operationalSendError(err) {
+  return err instanceof Error ? errors.operational(err) : errors.primaryGone()
+}
+
+/** The record of a cluster Worker, made on first sight. */
+function ofWorker(worker) {
+  let peer = worker[kPeer]
+  if (peer === undefined) {
+    peer = new Peer(worker, false, `worker ${worker.id}`)
+    worker[kPeer] = peer
+  }
+  return peer
+}
+
+/** A worker whose channel is closed counts as dead, even before its state says so. */
+function isWorkerGone(worker) {
+  if (worker.state === 'dead') return true
+  if (typeof worker.isConnected === 'function') return !worker.isConnected()
+  return worker.process?.connected === false
+}
+
+/** The peer is gone: every acknowledgement awaited from it, sent or queued, rejects now. */
+function gone(peer, reason) {
+  if (peer.goneReason !== null) return
+  peer.goneReason = reason
+  byId.delete(peer.id)
+  const slots = context.core.peerGone(peer.id)
+  for (let i = 0; i < slots.length; i++) pending.reject(slots[i], reason)
+}
+
+function byPeerId(id) {
+  return byId.get(id)
+}
+
+let primary = null
+
+function setUp() {
+  if (context.isPrimary) {
+    const onWorkerGone = (worker) => {
+      const peer = worker[kPeer]
+      if (peer !== undefined) gone(peer, errors.workerDied())
+    }
+    cluster.on('disconnect', onWorkerGone)
+    cluster.on('exit', onWorkerGone)
+  } else {
+    primary = new Peer(process, true, 'master')
+    process.on('disconnect', () => gone(primary, errors.primaryGone()))
+  }
+}
+
+function thePrimary() {
+  return primary
+}
+
+module.exports = { ofWorker, isWorkerGone, gone, byPeerId, thePrimary, setUp }

@@ -1,0 +1,197 @@
+'use strict'
+// The receiving side: one bus for every envelope that reaches this process, and the handler
+// protocol (ack callback, thenable, throw) that turns a handler's outcome into one acknowledgement.
+
+const context = require('./context')
+const pending = require('./pending')
+const peers = require('./peers')
+const errors = require('./errors')
+
+// Must match src/binding.rs.
+const FLAG_OBJECT = 1
+const FLAG_ACK = 2
+const FLAG_CMD_OK = 4
+const RECEIVED_DELIVER = -2
+const RECEIVED_UNKNOWN_NAMESPACE = -3
+const RECEIVED_UNHANDLED = -4
+const NS_UNKNOWN = -1
+const NS_INVALID = -2
+
+const hasOwn = Object.prototype.hasOwnProperty
+
+/** Filled in by lib/namespaces.js: name → namespace record, and the readiness handler. */
+const hooks = {
+  findNamespace: (_name) => undefined,
+  onWorkerReady: (_peer, _payload) => {},
+}
+
+function sendAck(peer, nsName, seq, reply, error) {
+  const ack = { __clusterphone: { ns: nsName, ack: seq, reply, error } }
+  try {
+    peer.write(ack, undefined)
+  } catch (err) {
+    // The reply did not serialize (a BigInt under JSON, a cycle): the sender gets that as an error
+    // instead of waiting for its timeout.
+    if (error === undefined) sendAck(peer, nsName, seq, undefined, errors.toErrorAck(err))
+  }
+}
+
+/**
+ * The message bus: `this` is the Worker a message came from (primary) or `process` (worker).
+ * Also installed as `process.__clusterphone.messageBus` so 1.x listeners dispatch here.
+ */
+function messageBus(message, handle) {
+  if (message === null || typeof message !== 'object') return
+  const envelope = message.__clusterphone
+  if (envelope === undefined) return
+  try {
+    receive(context.isPrimary ? peers.ofWorker(this) : peers.thePrimary(), envelope, handle)
+  } catch (err) {
+    // Nothing a peer sends may throw into Node's event loop.
+    process.emitWarning(`clusterphone: dropped an envelope that could not be handled: ${err && err.message}`)
+  }
+}
+
+function receive(peer, envelope, handle) {
+  const core = context.core
+  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) {
+    core.receive(peer.id, 0, NS_INVALID, NaN)
+    return
+  }
+  const nsName = envelope.ns
+  const validName = typeof nsName === 'string' && nsName !== ''
+  const ns = validName ? hooks.findNamespace(nsName) : undefined
+  const isAck = hasOwn.call(envelope, 'ack')
+  const number = isAck ? envelope.ack : envelope.seq
+  const cmd = envelope.cmd
+  const flags = FLAG_OBJECT | (isAck ? FLAG_ACK : 0) | (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0)
+  const result = core.receive(
+    peer.id,
+    flags,
+    ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID,
+    typeof number === 'number' ? number : NaN,
+  )
+  if (result >= 0) {
+    settleFromAck(result, envelope.error, envelope.reply)
+  } else if (result === RECEIVED_DELIVER) {
+    if (ns.internal) receiveInternal(peer, ns, cmd, number, envelope.payload)
+    else deliver(peer, ns, cmd, number, envelope.payload, handle)
+  } else if (result === RECEIVED_UNKNOWN_NAMESPACE) {
+    sendAck(peer, nsName, number, null, errors.UNKNOWN_NAMESPACE)
+  } else if (result === RECEIVED_UNHANDLED) {
+    sendAck(peer, nsName, number, null, errors.UNHANDLED)
+  }
+}
+
+function settleFromAck(slot, error, reply) {
+  if (error) pending.reject(slot, errors.fromErrorAck(error))
+  else pending.resolve(slot, reply)
+}
+
+/** The library's own namespace: workers announce the namespaces they created. */
+function receiveInternal(peer, ns, cmd, seq, payload) {
+  if (context.isPrimary && cmd === 'workerReady') {
+    hooks.onWorkerReady(peer, payload)
+    return
+  }
+  deliver(peer, ns, cmd, seq, payload, undefined)
+}
+
+/** Calls the namespace's own handler for `cmd` and sees to exactly one acknowledgement. */
+function deliver(peer, ns, cmd, seq, payload, handle) {
+  const handlers = ns.iface.handlers
+  const handler = handlers !== null && typeof handlers === 'object' && hasOwn.call(handlers, cmd) ? handlers[cmd] : undefined
+  if (typeof handler !== 'function') {
+    sendAck(peer, ns.name, seq, null, errors.UNHANDLED)
+    return
+  }
+  const reply = new Reply(peer, ns.name, seq, cmd)
+  let result
+  try {
+    result = context.isPrimary ? handler(peer.target, payload, handle, reply.callback) : handler(payload, handle, reply.callback)
+  } catch (err) {
+    if (reply.settled) console.warn(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, err)
+    else reply.fail(err)
+    return
+  }
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return
+  let then
+  try {
+    then = result.then
+  } catch (err) {
+    if (!reply.settled) reply.fail(err)
+    return
+  }
+  if (typeof then !== 'function') return
+  if (reply.settled) {
+    console.warn(`WARNING: Handler for ${cmd} invoked node-style acknowledgement callback, but then returned a promise. Ignoring the promise.`)
+    return
+  }
+  reply.follow(result, then)
+}
+
+/** One acknowledgement owed to the sender of a message. */
+class Reply {
+  constructor(peer, nsName, seq, cmd) {
+    this.peer = peer
+    this.nsName = nsName
+    this.seq = seq
+    this.cmd = cmd
+    this.settled = false
+    this.called = false
+    const reply = this
+    // ack(reply) as 1.0.1; ack(err, reply) Node style as the 1.x README.
+    this.callback = function ack(errOrReply, replyValue) {
+      if (reply.called) throw errors.ackedTwice(cmd)
+      reply.called = true
+      if (reply.settled) return
+      if (arguments.length >= 2) {
+        if (errOrReply !== null && errOrReply !== undefined) reply.fail(errOrReply)
+        else reply.succeed(replyValue)
+      } else {
+        reply.succeed(errOrReply)
+      }
+    }
+  }
+
+  succeed(value) {
+    if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
+      // ack(promise) waits for it, as 1.x's resolve(promise) did.
+      this.settled = true
+      Promise.resolve(value).then(
+        (v) => sendAck(this.peer, this.nsName, this.seq, v, undefined),
+        (e) => sendAck(this.peer, this.nsName, this.seq, null, errors.toErrorAck(e)),
+      )
+      return
+    }
+    this.settled = true
+    sendAck(this.peer, this.nsName, this.seq, value, undefined)
+  }
+
+  fail(err) {
+    this.settled = true
+    sendAck(this.peer, this.nsName, this.seq, null, errors.toErrorAck(err))
+  }
+
+  follow(thenable, then) {
+    this.settled = true
+    let done = false
+    const onReply = (value) => {
+      if (done) return
+      done = true
+      sendAck(this.peer, this.nsName, this.seq, value, undefined)
+    }
+    const onError = (err) => {
+      if (done) return
+      done = true
+      sendAck(this.peer, this.nsName, this.seq, null, errors.toErrorAck(err))
+    }
+    try {
+      then.call(thenable, onReply, onError)
+    } catch (err) {
+      onError(err)
+    }
+  }
+}
+
+module.exports = { messageBus, hooks, sendAck }

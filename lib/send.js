@@ -1,0 +1,80 @@
+'use strict'
+// Sending: `sendTo` in the primary, `sendToMaster` in a worker, and flushing a worker's queue when
+// it announces a namespace. One core call per message decides its sequence number and whether it
+// goes out now or waits; the payload and handle stay here.
+
+const context = require('./context')
+const pending = require('./pending')
+const peers = require('./peers')
+const errors = require('./errors')
+const { Message } = require('./message')
+
+/** The command as 1.x took it: turned into a string; empty, null, undefined or [] are refused. */
+function commandOf(cmd) {
+  const command = cmd ? String(cmd) : ''
+  if (!command) throw errors.commandRequired()
+  return command
+}
+
+function envelope(nsName, cmd, seq, payload) {
+  return { __clusterphone: { ns: nsName, cmd, seq, payload } }
+}
+
+function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle) {
+  if (worker === null || (typeof worker !== 'object' && typeof worker !== 'function')) throw errors.workerRequired()
+  const peer = peers.ofWorker(worker)
+  if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
+  // A gone peer is unknown to the core, which throws the SPEC's "worker is dead" error.
+  const command = peer.goneReason === null ? commandOf(cmd) : cmd
+  const result = context.core.send(peer.id, ns.id, !!handle, forceQueueHandle === true)
+  if (result > 0) {
+    peer.write(envelope(ns.name, command, result, payload), handle)
+    return new Message(peer, ns, command, result, -1, undefined)
+  }
+  const slot = -result - 1
+  const message = new Message(peer, ns, command, 0, slot, undefined)
+  pending.queue(slot, { message, payload, handle })
+  return message
+}
+
+function sendToPrimary(ns, cmd, payload, handle) {
+  const command = commandOf(cmd)
+  const peer = peers.thePrimary()
+  // In a worker a failed send never throws: the acknowledgement rejects with the reason.
+  if (peer.goneReason !== null) return new Message(peer, ns, command, 0, -1, peer.goneReason)
+  const seq = context.core.send(peer.id, ns.id, !!handle, true)
+  try {
+    peer.write(envelope(ns.name, command, seq, payload), handle)
+  } catch (err) {
+    return new Message(peer, ns, command, seq, -1, errors.operational(err))
+  }
+  return new Message(peer, ns, command, seq, -1, undefined)
+}
+
+/**
+ * Sends what the core handed back from `announce` (`[firstTime, slot, seq, ...]`), in order. A
+ * message that cannot be written (its payload does not serialize) rejects its own acknowledgement
+ * and does not stop the rest.
+ */
+function flush(peer, ns, announced) {
+  for (let i = 1; i < announced.length; i += 2) {
+    const slot = announced[i]
+    const seq = announced[i + 1]
+    const queued = pending.queuedMessage(slot)
+    if (queued === undefined) continue
+    const { message, payload, handle } = queued
+    message.slot = -1
+    message.seq = seq
+    const awaited = pending.isAwaited(slot)
+    if (!awaited) pending.forget(slot)
+    try {
+      peer.write(envelope(ns.name, message.cmd, seq, payload), handle)
+    } catch (err) {
+      const reason = errors.operational(err)
+      message.failure = reason
+      if (awaited && context.core.settle(peer.id, ns.id, seq) === slot) pending.reject(slot, reason)
+    }
+  }
+}
+
+module.exports = { sendToWorker, sendToPrimary, flush }

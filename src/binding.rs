@@ -1,0 +1,226 @@
+//! The N-API surface: one class over [`crate::core::Core`]. Numbers in, numbers out; the encodings
+//! below are the whole contract with `lib/core.js`.
+
+use crate::core::envelope::{Facts, NsField};
+use crate::core::error::{CoreError, ErrorClass};
+use crate::core::{Received, Sent};
+use napi::bindgen_prelude::{Float64Array, Uint32Array};
+use napi::{Env, Error, Result, Status};
+use napi_derive::napi;
+
+/// `receive()` flags: bits describing the envelope.
+const FLAG_OBJECT: u32 = 1;
+const FLAG_ACK: u32 = 2;
+const FLAG_CMD_OK: u32 = 4;
+
+/// `receive()` results below zero (zero and up: the slot an acknowledgement settles).
+const RECEIVED_IGNORE: i64 = -1;
+const RECEIVED_DELIVER: i64 = -2;
+const RECEIVED_UNKNOWN_NAMESPACE: i64 = -3;
+const RECEIVED_UNHANDLED: i64 = -4;
+
+/// `receive()` namespace argument below zero.
+const NS_UNKNOWN: i32 = -1;
+
+/// Throws the core error as the JavaScript class the SPEC names.
+fn throw(env: &Env, err: CoreError) -> Error {
+    let message = err.to_string();
+    let thrown = match err.class() {
+        ErrorClass::TypeError => env.throw_type_error(&message, None),
+        ErrorClass::Error => env.throw_error(&message, None),
+    };
+    match thrown {
+        Ok(()) => Error::from_status(Status::PendingException),
+        Err(failed) => failed,
+    }
+}
+
+/// How much state the core holds (for tests and debugging).
+#[napi(object)]
+pub struct CoreStats {
+    pub peers: u32,
+    pub slots: u32,
+    pub pending: u32,
+    pub queued: u32,
+    pub deadline_entries: u32,
+}
+
+/// The per-process clusterphone state machine.
+#[napi]
+pub struct Core {
+    inner: crate::core::Core,
+}
+
+#[napi]
+impl Core {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Core {
+            inner: crate::core::Core::default(),
+        }
+    }
+
+    /// The id of namespace `name`, creating it; throws the SPEC's errors for "" and "clusterphone".
+    #[napi]
+    pub fn open_namespace(&mut self, env: Env, name: String) -> Result<u32> {
+        self.inner
+            .open_namespace(&name)
+            .map_err(|err| throw(&env, err))
+    }
+
+    /// The id of the internal "clusterphone" namespace.
+    #[napi]
+    pub fn internal_namespace(&self) -> u32 {
+        crate::core::registry::INTERNAL_NS
+    }
+
+    #[napi]
+    pub fn add_peer(&mut self, ready: bool) -> u32 {
+        self.inner.add_peer(ready)
+    }
+
+    #[napi]
+    pub fn add_clock(&mut self) -> u32 {
+        self.inner.add_clock()
+    }
+
+    /// Returns the sequence number (> 0) of a message to write now, or `-(slot + 1)` of one queued
+    /// (its seq comes back from `announce`).
+    #[napi]
+    pub fn send(
+        &mut self,
+        env: Env,
+        peer: u32,
+        ns: u32,
+        has_handle: bool,
+        force_queue: bool,
+    ) -> Result<f64> {
+        match self.inner.send(peer, ns, has_handle, force_queue) {
+            Ok(Sent::Now { seq }) => Ok(seq as f64),
+            Ok(Sent::Queued { slot, .. }) => Ok(-(f64::from(slot) + 1.0)),
+            Err(err) => Err(throw(&env, err)),
+        }
+    }
+
+    /// Awaits the acknowledgement of a sent message; returns its slot, or -1 when the peer is gone.
+    // One flat call per awaited message: an options object would cost more than the crossing.
+    #[allow(clippy::too_many_arguments)]
+    #[napi]
+    pub fn watch_sent(
+        &mut self,
+        env: Env,
+        peer: u32,
+        ns: u32,
+        seq: f64,
+        clock: u32,
+        now: f64,
+        timeout: f64,
+    ) -> Result<i64> {
+        let Some(seq) = crate::core::envelope::sequence_number(seq) else {
+            return Err(throw(&env, CoreError::UnknownSlot));
+        };
+        match self.inner.watch_sent(peer, ns, seq, clock, now, timeout) {
+            Ok(slot) => Ok(i64::from(slot)),
+            Err(CoreError::PeerGone) => Ok(-1),
+            Err(err) => Err(throw(&env, err)),
+        }
+    }
+
+    /// Awaits the acknowledgement of a queued message; its timeout starts now.
+    #[napi]
+    pub fn watch_queued(
+        &mut self,
+        env: Env,
+        slot: u32,
+        clock: u32,
+        now: f64,
+        timeout: f64,
+    ) -> Result<()> {
+        self.inner
+            .watch_queued(slot, clock, now, timeout)
+            .map_err(|err| throw(&env, err))
+    }
+
+    /// Forgets the awaited message (peer, ns, seq); returns its slot, or -1 when none was awaited.
+    #[napi]
+    pub fn settle(&mut self, peer: u32, ns: u32, seq: f64) -> i64 {
+        crate::core::envelope::sequence_number(seq)
+            .and_then(|seq| self.inner.settle(peer, ns, seq))
+            .map_or(-1, i64::from)
+    }
+
+    /// Classifies an envelope from `peer`. `ns` is a namespace id, -1 for a name we do not have,
+    /// -2 for a missing or non-string one; `number` is the `ack` or `seq` field.
+    #[napi]
+    pub fn receive(&mut self, peer: u32, flags: u32, ns: i32, number: f64) -> i64 {
+        let ns = match u32::try_from(ns) {
+            Ok(id) => NsField::Known(id),
+            Err(_) if ns == NS_UNKNOWN => NsField::Unknown,
+            Err(_) => NsField::Invalid,
+        };
+        let facts = Facts {
+            is_object: flags & FLAG_OBJECT != 0,
+            has_ack: flags & FLAG_ACK != 0,
+            ns,
+            number,
+            cmd_ok: flags & FLAG_CMD_OK != 0,
+        };
+        match self.inner.receive(peer, facts) {
+            Received::Settled(slot) => i64::from(slot),
+            Received::Ignore => RECEIVED_IGNORE,
+            Received::Deliver => RECEIVED_DELIVER,
+            Received::UnknownNamespace => RECEIVED_UNKNOWN_NAMESPACE,
+            Received::Unhandled => RECEIVED_UNHANDLED,
+        }
+    }
+
+    /// `peer` announced namespace `ns` (-1: one we do not have). Returns
+    /// `[firstTime, slot, seq, slot, seq, ...]`: the queue to send, in order.
+    #[napi]
+    pub fn announce(&mut self, peer: u32, ns: i32) -> Float64Array {
+        let announced = self.inner.announce(peer, u32::try_from(ns).ok());
+        let mut out = Vec::with_capacity(1 + 2 * announced.flushed.len());
+        out.push(if announced.first_time { 1.0 } else { 0.0 });
+        for (slot, seq) in announced.flushed {
+            out.push(f64::from(slot));
+            out.push(seq as f64);
+        }
+        Float64Array::new(out)
+    }
+
+    /// Deadlines of `clock` passed at `now`. Returns `[next, slot, peer, ns, seq, ...]` where
+    /// `next` is the earliest remaining deadline or NaN when there is none.
+    #[napi]
+    pub fn expire(&mut self, clock: u32, now: f64) -> Float64Array {
+        let expired = self.inner.expire(clock, now);
+        let mut out = Vec::with_capacity(1 + 4 * expired.expired.len());
+        out.push(expired.next.unwrap_or(f64::NAN));
+        for expiry in expired.expired {
+            out.push(f64::from(expiry.slot));
+            out.push(f64::from(expiry.peer));
+            out.push(f64::from(expiry.ns));
+            out.push(expiry.seq as f64);
+        }
+        Float64Array::new(out)
+    }
+
+    /// The peer is gone: the slots held for it, in send order, all forgotten.
+    #[napi]
+    pub fn peer_gone(&mut self, peer: u32) -> Uint32Array {
+        Uint32Array::new(self.inner.peer_gone(peer))
+    }
+
+    #[napi]
+    pub fn stats(&self) -> CoreStats {
+        let stats = self.inner.stats();
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        CoreStats {
+            peers: count(stats.peers),
+            slots: count(stats.slots),
+            pending: count(stats.pending),
+            queued: count(stats.queued),
+            deadline_entries: count(stats.deadline_entries),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The one place the SPEC's error messages for core decisions live.
+
+use std::fmt;
+
+/// What JavaScript class an error becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    TypeError,
+    Error,
+}
+
+/// Every error the core can report. Display is the exact message users see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    /// `ns("")`, `ns(undefined)`.
+    NameRequired,
+    /// `ns("clusterphone")`: the library's own channel.
+    PrivateName,
+    /// A send to a peer that died, disconnected or was never known.
+    PeerGone,
+    /// A message with a handle may not wait in a queue unless the caller forces it.
+    HandleNotQueueable,
+    /// A slot id that is not (or no longer) held by a queued message.
+    UnknownSlot,
+    /// A clock id the core never handed out.
+    UnknownClock,
+    /// A namespace id the registry never handed out.
+    UnknownNamespaceId,
+    /// A timeout that is not a positive number of milliseconds.
+    BadTimeout,
+}
+
+impl CoreError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            CoreError::NameRequired | CoreError::HandleNotQueueable => ErrorClass::TypeError,
+            _ => ErrorClass::Error,
+        }
+    }
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CoreError::NameRequired => "Name is required for namespaced messaging.",
+            CoreError::PrivateName => "The 'clusterphone' namespace name is private. Sorry.",
+            CoreError::PeerGone => "Worker is dead. Can't send message to it.",
+            CoreError::HandleNotQueueable => {
+                "You tried to send an FD to a worker that isn't online yet. Whilst ordinarily \
+                 I'd be happy to queue messages for you, deferring sending a descriptor could \
+                 cause strange behavior in your application. Pass forceQueueHandle = true to \
+                 queue it anyway."
+            }
+            CoreError::UnknownSlot => "Internal error: unknown message slot.",
+            CoreError::UnknownClock => "Internal error: unknown clock.",
+            CoreError::UnknownNamespaceId => "Internal error: unknown namespace id.",
+            CoreError::BadTimeout => "Timeout must be a number of milliseconds greater than 0.",
+        })
+    }
+}
+
+impl std::error::Error for CoreError {}

@@ -1,0 +1,379 @@
+//! The sans-IO core: it never sends, sleeps or reads a clock. JavaScript tells it what happened
+//! (a send, an `acknowledged()`, an incoming envelope, a timer, a dead worker) with small numbers
+//! and `Date.now()`, and it answers with what to do: a sequence number, slots to settle or reject,
+//! queued slots to flush, the next deadline.
+
+pub mod deadlines;
+pub mod envelope;
+pub mod error;
+pub mod peers;
+pub mod registry;
+pub mod slots;
+
+use deadlines::{Deadlines, Due};
+use envelope::{classify, Facts, Verdict};
+use error::CoreError;
+use peers::Peers;
+use registry::Registry;
+use rustc_hash::FxHashMap;
+use slots::{Deadline, Slot, SlotState, Slots};
+
+pub type PeerId = u32;
+pub type NsId = u32;
+pub type SlotId = u32;
+pub type ClockId = u32;
+
+/// What became of a send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Write it to the channel now with this sequence number.
+    Now { seq: u64 },
+    /// Keep it (payload and handle stay in JavaScript under `slot`) until the peer is ready.
+    Queued { seq: u64, slot: SlotId },
+}
+
+/// A message whose deadline passed before its acknowledgement came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    pub slot: SlotId,
+    pub peer: PeerId,
+    pub ns: NsId,
+    pub seq: u64,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct Expired {
+    pub expired: Vec<Expiry>,
+    /// The clock's earliest remaining deadline, to arm its timer for.
+    pub next: Option<f64>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Announced {
+    /// The peer was not ready before: emit `clusterphone:online`.
+    pub first_time: bool,
+    /// Queued (slot, seq) to send now, in order. Slots nobody awaits are already freed.
+    pub flushed: Vec<(SlotId, u64)>,
+}
+
+/// How much state the core holds: zero everywhere once traffic and peers are gone.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub peers: usize,
+    pub slots: usize,
+    pub pending: usize,
+    pub queued: usize,
+    pub deadline_entries: usize,
+}
+
+type PendingKey = (PeerId, NsId, u64);
+
+#[derive(Debug, Default)]
+pub struct Core {
+    registry: Registry,
+    peers: Peers,
+    slots: Slots,
+    pending: FxHashMap<PendingKey, SlotId>,
+    deadlines: Deadlines,
+}
+
+/// A deadline entry still stands for its slot.
+fn is_live(slots: &Slots, due: &Due) -> bool {
+    slots.generation(due.slot) == Some(due.generation) && slots.get(due.slot).is_some()
+}
+
+impl Core {
+    pub fn open_namespace(&mut self, name: &str) -> Result<NsId, CoreError> {
+        self.registry.open(name)
+    }
+
+    pub fn namespace_id(&self, name: &str) -> Option<NsId> {
+        self.registry.lookup(name)
+    }
+
+    pub fn namespace_name(&self, ns: NsId) -> Option<&str> {
+        self.registry.name(ns)
+    }
+
+    /// A new peer: a worker in the primary (not ready until it announces a namespace), or the
+    /// primary in a worker (ready from the start).
+    pub fn add_peer(&mut self, ready: bool) -> PeerId {
+        self.peers.add(ready)
+    }
+
+    pub fn add_clock(&mut self) -> ClockId {
+        self.deadlines.add_clock()
+    }
+
+    /// Takes the next sequence number of (peer, ns) and decides whether the message goes out now
+    /// or waits. Nothing is kept for a message that goes out now.
+    pub fn send(
+        &mut self,
+        peer: PeerId,
+        ns: NsId,
+        has_handle: bool,
+        force_queue: bool,
+    ) -> Result<Sent, CoreError> {
+        if (ns as usize) >= self.registry.len() {
+            return Err(CoreError::UnknownNamespaceId);
+        }
+        let state = self.peers.get_mut(peer).ok_or(CoreError::PeerGone)?;
+        let ready = state.ready;
+        let lane = state.lane(ns);
+        // Nothing overtakes a queued message: while the queue has any, new ones join it.
+        let must_queue = !ready || !lane.queue.is_empty();
+        if must_queue && has_handle && !force_queue {
+            return Err(CoreError::HandleNotQueueable);
+        }
+        let seq = lane.next_seq;
+        lane.next_seq += 1;
+        if !must_queue {
+            return Ok(Sent::Now { seq });
+        }
+        let slot = self.slots.insert(Slot {
+            peer,
+            ns,
+            seq,
+            state: SlotState::Queued { awaited: false },
+            deadline: None,
+        });
+        lane.queue.push_back(slot);
+        Ok(Sent::Queued { seq, slot })
+    }
+
+    /// `acknowledged()` on a message that went out: remember it until its ack or deadline.
+    #[allow(clippy::too_many_arguments)]
+    pub fn watch_sent(
+        &mut self,
+        peer: PeerId,
+        ns: NsId,
+        seq: u64,
+        clock: ClockId,
+        now: f64,
+        timeout: f64,
+    ) -> Result<SlotId, CoreError> {
+        let at = self.deadline(clock, now, timeout)?;
+        if self.peers.get(peer).is_none() {
+            return Err(CoreError::PeerGone);
+        }
+        if let Some(&slot) = self.pending.get(&(peer, ns, seq)) {
+            return Ok(slot);
+        }
+        let slot = self.slots.insert(Slot {
+            peer,
+            ns,
+            seq,
+            state: SlotState::Pending,
+            deadline: Some(Deadline { clock, at }),
+        });
+        self.pending.insert((peer, ns, seq), slot);
+        self.push_deadline(slot, clock, at);
+        Ok(slot)
+    }
+
+    /// `acknowledged()` on a message still queued: its timeout runs from now, queued or not.
+    pub fn watch_queued(
+        &mut self,
+        slot: SlotId,
+        clock: ClockId,
+        now: f64,
+        timeout: f64,
+    ) -> Result<(), CoreError> {
+        let at = self.deadline(clock, now, timeout)?;
+        let entry = self.slots.get_mut(slot).ok_or(CoreError::UnknownSlot)?;
+        match entry.state {
+            SlotState::Queued { awaited: false } => {
+                entry.state = SlotState::Queued { awaited: true };
+                entry.deadline = Some(Deadline { clock, at });
+                self.push_deadline(slot, clock, at);
+                Ok(())
+            }
+            SlotState::Queued { awaited: true } => Ok(()),
+            SlotState::Pending => Err(CoreError::UnknownSlot),
+        }
+    }
+
+    /// Classifies an incoming envelope; an acknowledgement that matches a message sent to this very
+    /// peer settles it (`Received::Settled`).
+    pub fn receive(&mut self, peer: PeerId, facts: Facts) -> Received {
+        match classify(facts) {
+            Verdict::Ack { ns, seq } => match self.settle(peer, ns, seq) {
+                Some(slot) => Received::Settled(slot),
+                None => Received::Ignore,
+            },
+            Verdict::Ignore => Received::Ignore,
+            Verdict::Deliver { .. } => Received::Deliver,
+            Verdict::UnknownNamespace { .. } => Received::UnknownNamespace,
+            Verdict::Unhandled { .. } => Received::Unhandled,
+        }
+    }
+
+    /// The acknowledgement of (peer, ns, seq) arrived: frees and returns its slot if awaited.
+    pub fn settle(&mut self, peer: PeerId, ns: NsId, seq: u64) -> Option<SlotId> {
+        let slot = self.pending.remove(&(peer, ns, seq))?;
+        self.release(slot);
+        Some(slot)
+    }
+
+    /// The peer announced namespace `ns` (None: one this process does not have). The peer is
+    /// ready from now on, and that namespace's queue is handed back in order to be sent.
+    pub fn announce(&mut self, peer: PeerId, ns: Option<NsId>) -> Announced {
+        let Some(state) = self.peers.get_mut(peer) else {
+            return Announced::default();
+        };
+        let first_time = !state.ready;
+        state.ready = true;
+        let Some(ns) = ns.filter(|&ns| (ns as usize) < self.registry.len()) else {
+            return Announced {
+                first_time,
+                flushed: Vec::new(),
+            };
+        };
+        let queue: Vec<SlotId> = state.lane(ns).queue.drain(..).collect();
+        let mut flushed = Vec::with_capacity(queue.len());
+        for slot in queue {
+            let Some(entry) = self.slots.get_mut(slot) else {
+                continue;
+            };
+            flushed.push((slot, entry.seq));
+            match entry.state {
+                SlotState::Queued { awaited: true } => {
+                    entry.state = SlotState::Pending;
+                    self.pending.insert((entry.peer, entry.ns, entry.seq), slot);
+                }
+                _ => {
+                    self.slots.remove(slot);
+                }
+            }
+        }
+        Announced {
+            first_time,
+            flushed,
+        }
+    }
+
+    /// Every deadline of `clock` at or before `now`: those messages are forgotten (a queued one is
+    /// dropped, never sent late) and handed back to be rejected.
+    pub fn expire(&mut self, clock: ClockId, now: f64) -> Expired {
+        let mut expired = Vec::new();
+        loop {
+            let slots = &self.slots;
+            let Some(due) = self
+                .deadlines
+                .pop_due(clock, now, |due| is_live(slots, due))
+            else {
+                break;
+            };
+            let Some(slot) = self.slots.remove(due.slot) else {
+                continue;
+            };
+            match slot.state {
+                SlotState::Pending => {
+                    self.pending.remove(&(slot.peer, slot.ns, slot.seq));
+                }
+                SlotState::Queued { .. } => {
+                    if let Some(peer) = self.peers.get_mut(slot.peer) {
+                        peer.lane(slot.ns)
+                            .queue
+                            .retain(|&queued| queued != due.slot);
+                    }
+                }
+            }
+            expired.push(Expiry {
+                slot: due.slot,
+                peer: slot.peer,
+                ns: slot.ns,
+                seq: slot.seq,
+            });
+        }
+        let slots = &self.slots;
+        let next = self.deadlines.next(clock, |due| is_live(slots, due));
+        Expired { expired, next }
+    }
+
+    /// The earliest live deadline of `clock`.
+    pub fn next_deadline(&mut self, clock: ClockId) -> Option<f64> {
+        let slots = &self.slots;
+        self.deadlines.next(clock, |due| is_live(slots, due))
+    }
+
+    /// The peer died or disconnected: everything held for it, pending or queued, is handed back
+    /// in send order and forgotten, along with its sequence counters and readiness.
+    pub fn peer_gone(&mut self, peer: PeerId) -> Vec<SlotId> {
+        if self.peers.remove(peer).is_none() {
+            return Vec::new();
+        }
+        let mut held = self.slots.of_peer(peer);
+        held.sort_by_key(|&slot| self.slots.get(slot).map(|s| (s.ns, s.seq)));
+        for &slot in &held {
+            if let Some(entry) = self.slots.get(slot) {
+                self.pending.remove(&(entry.peer, entry.ns, entry.seq));
+            }
+            self.release(slot);
+        }
+        held
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            peers: self.peers.len(),
+            slots: self.slots.len(),
+            pending: self.pending.len(),
+            queued: self.peers.queued(),
+            deadline_entries: self.deadlines.len(),
+        }
+    }
+
+    fn deadline(&self, clock: ClockId, now: f64, timeout: f64) -> Result<f64, CoreError> {
+        if !self.deadlines.has_clock(clock) {
+            return Err(CoreError::UnknownClock);
+        }
+        if timeout.is_nan() || timeout <= 0.0 || !now.is_finite() {
+            return Err(CoreError::BadTimeout);
+        }
+        Ok(now + timeout)
+    }
+
+    fn push_deadline(&mut self, slot: SlotId, clock: ClockId, at: f64) {
+        if let Some(generation) = self.slots.generation(slot) {
+            self.deadlines.push(
+                clock,
+                Due {
+                    at,
+                    slot,
+                    generation,
+                },
+            );
+        }
+    }
+
+    /// Frees a slot; its deadline entry, if any, goes stale.
+    fn release(&mut self, slot: SlotId) {
+        let Some(entry) = self.slots.remove(slot) else {
+            return;
+        };
+        if let Some(deadline) = entry.deadline {
+            let slots = &self.slots;
+            self.deadlines
+                .forget_one(deadline.clock, |due| is_live(slots, due));
+        }
+    }
+}
+
+/// What to do with an incoming envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Malformed, unknown acknowledgement, or one for a message nobody awaits: nothing to do.
+    Ignore,
+    /// The acknowledgement settles this slot.
+    Settled(SlotId),
+    /// A message for its namespace's handler.
+    Deliver,
+    /// Answer with "Unknown namespace.".
+    UnknownNamespace,
+    /// Answer with "Unhandled message type".
+    Unhandled,
+}
+
+#[cfg(test)]
+mod tests;

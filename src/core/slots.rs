@@ -1,0 +1,135 @@
+//! A slab of message slots. A slot stands for one message the core still has to remember:
+//! queued for a worker that is not ready, or awaiting its acknowledgement. JavaScript keeps the
+//! message's resolvers and payload in arrays indexed by the same slot id.
+
+use super::{ClockId, NsId, PeerId, SlotId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotState {
+    /// Waiting in a (peer, namespace) queue; `awaited` once `acknowledged()` was called.
+    Queued { awaited: bool },
+    /// Sent, acknowledgement awaited.
+    Pending,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deadline {
+    pub clock: ClockId,
+    pub at: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    pub peer: PeerId,
+    pub ns: NsId,
+    pub seq: u64,
+    pub state: SlotState,
+    pub deadline: Option<Deadline>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// Bumped every time the slot is freed, so stale deadline entries can tell.
+    generation: u32,
+    slot: Option<Slot>,
+}
+
+#[derive(Debug, Default)]
+pub struct Slots {
+    entries: Vec<Entry>,
+    free: Vec<SlotId>,
+    in_use: usize,
+}
+
+impl Slots {
+    pub fn insert(&mut self, slot: Slot) -> SlotId {
+        self.in_use += 1;
+        if let Some(id) = self.free.pop() {
+            self.entries[id as usize].slot = Some(slot);
+            return id;
+        }
+        self.entries.push(Entry {
+            generation: 0,
+            slot: Some(slot),
+        });
+        (self.entries.len() - 1) as SlotId
+    }
+
+    pub fn get(&self, id: SlotId) -> Option<&Slot> {
+        self.entries.get(id as usize)?.slot.as_ref()
+    }
+
+    pub fn get_mut(&mut self, id: SlotId) -> Option<&mut Slot> {
+        self.entries.get_mut(id as usize)?.slot.as_mut()
+    }
+
+    pub fn generation(&self, id: SlotId) -> Option<u32> {
+        self.entries.get(id as usize).map(|entry| entry.generation)
+    }
+
+    /// Frees the slot and hands back what it held; the id may be handed out again.
+    pub fn remove(&mut self, id: SlotId) -> Option<Slot> {
+        let entry = self.entries.get_mut(id as usize)?;
+        let slot = entry.slot.take()?;
+        entry.generation = entry.generation.wrapping_add(1);
+        self.free.push(id);
+        self.in_use -= 1;
+        Some(slot)
+    }
+
+    pub fn len(&self) -> usize {
+        self.in_use
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.in_use == 0
+    }
+
+    /// Ids of every slot held for `peer`, in id order.
+    pub fn of_peer(&self, peer: PeerId) -> Vec<SlotId> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| entry.slot.is_some_and(|slot| slot.peer == peer))
+            .map(|(id, _)| id as SlotId)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(peer: PeerId) -> Slot {
+        Slot {
+            peer,
+            ns: 1,
+            seq: 1,
+            state: SlotState::Pending,
+            deadline: None,
+        }
+    }
+
+    #[test]
+    fn ids_are_reused_with_a_new_generation() {
+        let mut slots = Slots::default();
+        let a = slots.insert(slot(1));
+        let generation = slots.generation(a);
+        assert!(slots.remove(a).is_some());
+        assert!(slots.remove(a).is_none(), "a slot is freed once");
+        let b = slots.insert(slot(2));
+        assert_eq!(a, b);
+        assert_ne!(slots.generation(b), generation);
+        assert_eq!(slots.len(), 1);
+    }
+
+    #[test]
+    fn slots_of_a_peer() {
+        let mut slots = Slots::default();
+        let a = slots.insert(slot(1));
+        slots.insert(slot(2));
+        let c = slots.insert(slot(1));
+        assert_eq!(slots.of_peer(1), vec![a, c]);
+        assert!(slots.get(99).is_none());
+    }
+}

@@ -1,0 +1,285 @@
+//! State transitions of the core, one behaviour per test.
+
+use super::envelope::{Facts, NsField};
+use super::*;
+
+const CLOCK_NOW: f64 = 1_000.0;
+
+struct World {
+    core: Core,
+    ns: NsId,
+    clock: ClockId,
+}
+
+fn world() -> World {
+    let mut core = Core::default();
+    let ns = core.open_namespace("_").expect("valid name");
+    let clock = core.add_clock();
+    World { core, ns, clock }
+}
+
+fn ack(ns: NsId, seq: u64) -> Facts {
+    Facts {
+        is_object: true,
+        has_ack: true,
+        ns: NsField::Known(ns),
+        number: seq as f64,
+        cmd_ok: false,
+    }
+}
+
+#[test]
+fn a_ready_peer_gets_messages_at_once_with_counting_seqs() {
+    let World { mut core, ns, .. } = world();
+    let other = core.open_namespace("other").expect("valid name");
+    let peer = core.add_peer(true);
+    assert_eq!(core.send(peer, ns, false, false), Ok(Sent::Now { seq: 1 }));
+    assert_eq!(core.send(peer, ns, false, false), Ok(Sent::Now { seq: 2 }));
+    assert_eq!(
+        core.send(peer, other, false, false),
+        Ok(Sent::Now { seq: 1 })
+    );
+    let second = core.add_peer(true);
+    assert_eq!(
+        core.send(second, ns, false, false),
+        Ok(Sent::Now { seq: 1 })
+    );
+    assert_eq!(
+        core.stats().slots,
+        0,
+        "unawaited messages leave nothing behind"
+    );
+}
+
+#[test]
+fn an_acknowledgement_settles_only_its_own_peers_message() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let a = core.add_peer(true);
+    let b = core.add_peer(true);
+    let Ok(Sent::Now { seq }) = core.send(a, ns, false, false) else {
+        panic!("ready peer");
+    };
+    let slot = core
+        .watch_sent(a, ns, seq, clock, CLOCK_NOW, 100.0)
+        .expect("watch");
+    assert_eq!(
+        core.receive(b, ack(ns, seq)),
+        Received::Ignore,
+        "forged ack"
+    );
+    assert_eq!(core.receive(a, ack(ns, seq)), Received::Settled(slot));
+    assert_eq!(
+        core.receive(a, ack(ns, seq)),
+        Received::Ignore,
+        "settles once"
+    );
+    assert_eq!(core.stats().pending, 0);
+    assert_eq!(core.stats().slots, 0);
+}
+
+#[test]
+fn messages_queue_until_the_namespace_is_announced_and_keep_their_order() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let peer = core.add_peer(false);
+    let first = core.send(peer, ns, false, false).expect("queue");
+    let second = core.send(peer, ns, false, false).expect("queue");
+    let (Sent::Queued { slot: s1, seq: 1 }, Sent::Queued { slot: s2, seq: 2 }) = (first, second)
+    else {
+        panic!("queued: {first:?} {second:?}");
+    };
+    core.watch_queued(s2, clock, CLOCK_NOW, 500.0)
+        .expect("watch queued");
+    let announced = core.announce(peer, Some(ns));
+    assert!(announced.first_time);
+    assert_eq!(announced.flushed, vec![(s1, 1), (s2, 2)]);
+    // The awaited one is now pending, the other forgotten.
+    assert_eq!(core.stats().pending, 1);
+    assert_eq!(core.stats().slots, 1);
+    assert_eq!(core.receive(peer, ack(ns, 2)), Received::Settled(s2));
+    assert!(!core.announce(peer, Some(ns)).first_time);
+}
+
+#[test]
+fn nothing_overtakes_a_queued_message_after_the_peer_is_ready() {
+    let World { mut core, ns, .. } = world();
+    let other = core.open_namespace("other").expect("valid name");
+    let peer = core.add_peer(false);
+    assert!(matches!(
+        core.send(peer, other, false, false),
+        Ok(Sent::Queued { .. })
+    ));
+    core.announce(peer, Some(ns));
+    // Ready now, but "other" still has a queue: join it.
+    assert!(matches!(
+        core.send(peer, other, false, false),
+        Ok(Sent::Queued { seq: 2, .. })
+    ));
+    // A namespace with an empty queue goes out at once.
+    assert_eq!(core.send(peer, ns, false, false), Ok(Sent::Now { seq: 1 }));
+    assert_eq!(core.announce(peer, Some(other)).flushed.len(), 2);
+}
+
+#[test]
+fn a_handle_is_never_queued_unless_forced() {
+    let World { mut core, ns, .. } = world();
+    let peer = core.add_peer(false);
+    assert_eq!(
+        core.send(peer, ns, true, false),
+        Err(CoreError::HandleNotQueueable)
+    );
+    assert_eq!(core.stats().slots, 0, "a refused send leaves nothing");
+    assert!(matches!(
+        core.send(peer, ns, true, true),
+        Ok(Sent::Queued { seq: 1, .. })
+    ));
+    core.announce(peer, Some(ns));
+    assert_eq!(core.send(peer, ns, true, false), Ok(Sent::Now { seq: 2 }));
+}
+
+#[test]
+fn deadlines_expire_pending_and_queued_messages() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let ready = core.add_peer(true);
+    let waiting = core.add_peer(false);
+    let sent = core
+        .watch_sent(ready, ns, 1, clock, CLOCK_NOW, 100.0)
+        .expect("watch");
+    let Ok(Sent::Queued { slot: queued, .. }) = core.send(waiting, ns, false, false) else {
+        panic!("queued");
+    };
+    core.watch_queued(queued, clock, CLOCK_NOW, 200.0)
+        .expect("watch queued");
+    assert_eq!(core.next_deadline(clock), Some(CLOCK_NOW + 100.0));
+
+    let early = core.expire(clock, CLOCK_NOW + 99.0);
+    assert!(early.expired.is_empty());
+    assert_eq!(early.next, Some(CLOCK_NOW + 100.0));
+
+    let first = core.expire(clock, CLOCK_NOW + 150.0);
+    assert_eq!(first.expired.len(), 1);
+    assert_eq!(first.expired[0].slot, sent);
+    assert_eq!(first.next, Some(CLOCK_NOW + 200.0));
+
+    let second = core.expire(clock, CLOCK_NOW + 200.0);
+    assert_eq!(second.expired[0].slot, queued);
+    assert_eq!(second.next, None);
+    // The timed-out queued message is dropped, never sent late.
+    assert!(core.announce(waiting, Some(ns)).flushed.is_empty());
+    assert_eq!(core.stats().slots, 0);
+}
+
+#[test]
+fn settled_messages_do_not_expire() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let peer = core.add_peer(true);
+    core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, 100.0)
+        .expect("watch");
+    assert!(core.settle(peer, ns, 1).is_some());
+    assert!(core.expire(clock, CLOCK_NOW + 1_000.0).expired.is_empty());
+    assert_eq!(core.next_deadline(clock), None);
+}
+
+#[test]
+fn a_gone_peer_hands_back_everything_and_leaves_no_state() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let peer = core.add_peer(false);
+    let Ok(Sent::Queued { slot: queued, .. }) = core.send(peer, ns, false, false) else {
+        panic!("queued");
+    };
+    core.watch_queued(queued, clock, CLOCK_NOW, 60_000.0)
+        .expect("watch queued");
+    core.announce(peer, None);
+    let other = core.open_namespace("other").expect("valid name");
+    let sent = core
+        .watch_sent(peer, other, 1, clock, CLOCK_NOW, 60_000.0)
+        .expect("watch");
+    let held = core.peer_gone(peer);
+    assert_eq!(held.len(), 2);
+    assert!(held.contains(&queued) && held.contains(&sent));
+    let stats = core.stats();
+    assert_eq!(
+        (stats.peers, stats.slots, stats.pending, stats.queued),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(core.send(peer, ns, false, false), Err(CoreError::PeerGone));
+    assert_eq!(
+        core.watch_sent(peer, ns, 9, clock, CLOCK_NOW, 1.0),
+        Err(CoreError::PeerGone)
+    );
+    assert!(core.peer_gone(peer).is_empty(), "idempotent");
+    assert_eq!(core.next_deadline(clock), None);
+}
+
+#[test]
+fn announcing_a_namespace_we_do_not_have_still_makes_the_peer_ready() {
+    let World { mut core, ns, .. } = world();
+    let peer = core.add_peer(false);
+    let announced = core.announce(peer, None);
+    assert!(announced.first_time);
+    assert_eq!(core.send(peer, ns, false, false), Ok(Sent::Now { seq: 1 }));
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let peer = core.add_peer(true);
+    for timeout in [0.0, -5.0, f64::NAN] {
+        assert_eq!(
+            core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, timeout),
+            Err(CoreError::BadTimeout)
+        );
+    }
+    assert_eq!(
+        core.watch_sent(peer, ns, 1, 99, CLOCK_NOW, 1.0),
+        Err(CoreError::UnknownClock)
+    );
+    assert_eq!(
+        core.watch_queued(12345, clock, CLOCK_NOW, 1.0),
+        Err(CoreError::UnknownSlot)
+    );
+    assert_eq!(
+        core.send(peer, 999, false, false),
+        Err(CoreError::UnknownNamespaceId)
+    );
+    assert_eq!(core.announce(4242, Some(ns)), Announced::default());
+    assert!(core.expire(99, CLOCK_NOW).expired.is_empty());
+    assert_eq!(core.stats().slots, 0);
+}
+
+#[test]
+fn watching_twice_is_one_slot() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let peer = core.add_peer(true);
+    let a = core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, 10.0);
+    let b = core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, 10.0);
+    assert_eq!(a, b);
+    assert_eq!(core.stats().slots, 1);
+}
