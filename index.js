@@ -34,7 +34,10 @@ if (defaultNamespace === clusterphone) {
     configurable: true,
     get: () => ns,
     set: (value) => {
-      if (value !== ns) foreignLoad = true
+      if (value !== ns) {
+        foreignLoad = true
+        shared.noteLegacyLoad()
+      }
     },
   })
   Object.defineProperty(clusterphone, 'ackTimeout', {

@@ -1,7 +1,12 @@
 'use strict'
-// Namespaces: the objects users get from `ns(name)`, their core ids, and the process-wide table
-// 1.x shares on `process.__clusterphone` (so a 1.x loaded after us finds our namespaces, and the
-// bus of the newest version, ours, handles every envelope once).
+// Namespaces: the objects users get from `ns(name)`, their core ids, and their entries in the
+// table every clusterphone in this process shares on `process.__clusterphone.namespaces`
+// ({ interface, getPending(seq), workerReady(worker) }, 1.x's format).
+//
+// A namespace another library made first (clusterphone 1.x, or another copy of 2.x) is adopted,
+// not replaced: our record points at its entry, our interface shares its `handlers` object, its
+// acknowledgements are settled through its `getPending`, its queue is flushed when a worker
+// announces it, and our sequence numbers in it start at 2^32 so they never collide with its own.
 
 const context = require('./context')
 const pending = require('./pending')
@@ -12,21 +17,28 @@ const shared = require('./shared')
 const errors = require('./errors')
 
 const INTERNAL_NAME = 'clusterphone'
-const kRecord = Symbol('clusterphone.namespace')
+/** Where our sequence numbers start in a namespace shared with another library. */
+const ADOPTED_SEQUENCE_BASE = 2 ** 32
 
-/** name → record { id, name, internal, iface } */
+/** name → record { id, name, internal, iface, foreign } */
 const records = new Map()
 /** core id → record */
 const byId = []
 
-function createRecord(name, id, iface) {
-  const record = { id, name, internal: id === context.core.internalNamespace(), iface }
+function newRecord(name, id, foreign) {
+  const record = { id, name, internal: id === context.core.internalNamespace(), iface: null, foreign }
   records.set(name, record)
   byId[id] = record
-  shared.publish(name, {
-    interface: iface,
-    [kRecord]: record,
-    // For a newer bus than ours (1.x's message-bus.js protocol); ours never calls these.
+  if (foreign !== null) context.core.setSequenceBase(id, ADOPTED_SEQUENCE_BASE)
+  return record
+}
+
+/** Our entry in the shared table, for a bus newer than ours (ours never calls these). */
+function publish(record) {
+  shared.publish(record.name, {
+    /** Marks a 2.x entry: another copy of 2.x flushes it through `workerReady`. */
+    clusterphone: 2,
+    interface: record.iface,
     getPending(seq) {
       const peer = context.isPrimary ? peers.ofWorker(this) : peers.thePrimary()
       const slot = context.core.settle(peer.id, record.id, seq)
@@ -36,20 +48,16 @@ function createRecord(name, id, iface) {
       return [resolve, (err) => pending.reject(slot, err)]
     },
     workerReady(worker) {
-      onWorkerReady(peers.ofWorker(worker), { targetNs: name })
+      onWorkerReady(peers.ofWorker(worker), { targetNs: record.name })
     },
   })
-  return record
 }
 
-/** The interface object of a namespace: `{ name, handlers, sendTo | sendToMaster }`. */
-function makeInterface(target, name) {
-  target.name = name
-  target.handlers = {}
-  return target
-}
-
-function attachSend(iface, record) {
+/** Turns `target` into the interface object: `{ name, handlers, sendTo | sendToMaster }`. */
+function makeInterface(target, record) {
+  const iface = target ?? {}
+  iface.name = record.name
+  iface.handlers = record.foreign !== null ? record.foreign.interface.handlers : {}
   if (context.isPrimary) {
     iface.sendTo = function sendTo(worker, cmd, payload, handle, forceQueueHandle) {
       return send.sendToWorker(record, worker, cmd, payload, handle, forceQueueHandle)
@@ -59,29 +67,38 @@ function attachSend(iface, record) {
       return send.sendToPrimary(record, cmd, payload, handle)
     }
   }
+  record.iface = iface
+  return iface
 }
 
 /**
- * The namespace `name` (a new one, or the one this name already has). `target` is the object to
+ * The namespace `name`: the object this name already has, or a new one. `target` is the object to
  * turn into the interface (the callable default namespace), or a fresh one.
  */
 function open(name, target) {
   const key = name ? String(name) : ''
   // The core refuses "" and the private name with the SPEC's errors.
   const id = context.core.openNamespace(key)
-  const existing = records.get(key)
-  if (existing !== undefined) return existing.iface
-  const fromOtherCopy = shared.interfaceOf(key)
-  if (fromOtherCopy !== undefined) return fromOtherCopy
-  return define(key, id, target)
+  const known = records.get(key)
+  if (known !== undefined && known.iface !== null) return known.iface
+  const foreign = known !== undefined ? known.foreign : shared.foreignEntry(key)
+  const record = known ?? newRecord(key, id, foreign ?? null)
+  const iface = makeInterface(target, record)
+  if (foreign === null || foreign === undefined) {
+    publish(record)
+    // A namespace 1.x made was announced by 1.x already.
+    if (!context.isPrimary) announce(key)
+  }
+  return iface
 }
 
-function define(name, id, target) {
-  const iface = makeInterface(target ?? {}, name)
-  const record = createRecord(name, id, iface)
-  attachSend(iface, record)
-  if (!context.isPrimary && !record.internal) announce(name)
-  return iface
+/** The record for an incoming envelope's namespace, adopting one another library made. */
+function find(name) {
+  const known = records.get(name)
+  if (known !== undefined) return known
+  const foreign = shared.foreignEntry(name)
+  if (foreign === undefined) return undefined
+  return newRecord(name, context.core.openNamespace(name), foreign)
 }
 
 /** A worker tells the primary it can take messages in namespace `name`. */
@@ -92,31 +109,60 @@ function announce(name) {
 function onWorkerReady(peer, payload) {
   const target = payload !== null && typeof payload === 'object' ? payload.targetNs : undefined
   if (typeof target !== 'string' || target === '') return
-  const record = records.get(target)
-  const announced = context.core.announce(peer.id, record === undefined || record.internal ? -1 : record.id)
-  if (record !== undefined && announced.length > 1) send.flush(peer, record, announced)
+  const record = target === INTERNAL_NAME ? undefined : find(target)
+  shared.markLegacyReady(peer.target)
+  const announced = context.core.announce(peer.id, record === undefined ? -1 : record.id)
+  if (record !== undefined) {
+    if (announced.length > 1) send.flush(peer, record, announced)
+    if (record.foreign !== null) shared.flushForeign(record.foreign, peer.target, target, peer.onSent)
+  }
   if (announced[0] === 1 && typeof peer.target.emit === 'function') peer.target.emit('clusterphone:online')
 }
 
 /** A deadline passed: the acknowledgement rejects with the SPEC's timeout error. */
-context.onExpired = (slot, peerId, nsId, seq) => {
+function onExpired(slot, peerId, nsId, seq) {
   const peer = peers.byPeerId(peerId)
   const record = byId[nsId]
-  const cmd = pending.commandOf(slot)
-  pending.reject(slot, errors.timedOut(cmd, seq, peer === undefined ? `peer ${peerId}` : peer.label, record === undefined ? nsId : record.name))
+  pending.reject(
+    slot,
+    errors.timedOut(pending.commandOf(slot), seq, peer === undefined ? `peer ${peerId}` : peer.label, record === undefined ? nsId : record.name),
+  )
 }
 
-receive.hooks.findNamespace = (name) => records.get(name)
+/** The handler for `cmd`: an own property of the namespace's handlers (ours, then the adopted library's). */
+function handlerOf(record, cmd) {
+  const own = record.iface !== null ? ownFunction(record.iface.handlers, cmd) : undefined
+  if (own !== undefined || record.foreign === null) return own
+  return ownFunction(record.foreign.interface?.handlers, cmd)
+}
+
+function ownFunction(handlers, cmd) {
+  if (handlers === null || typeof handlers !== 'object') return undefined
+  if (!Object.prototype.hasOwnProperty.call(handlers, cmd)) return undefined
+  const handler = handlers[cmd]
+  return typeof handler === 'function' ? handler : undefined
+}
+
+context.onExpired = onExpired
+receive.hooks.findNamespace = find
+receive.hooks.handlerOf = handlerOf
 receive.hooks.onWorkerReady = onWorkerReady
 
 const internal = createInternal()
 
 function createInternal() {
-  const id = context.core.internalNamespace()
-  const iface = makeInterface({}, INTERNAL_NAME)
-  const record = createRecord(INTERNAL_NAME, id, iface)
-  attachSend(iface, record)
+  const foreign = shared.foreignEntry(INTERNAL_NAME) ?? null
+  const record = newRecord(INTERNAL_NAME, context.core.internalNamespace(), foreign)
+  // Our own interface even beside 1.x: internal commands are handled here, not through handlers.
+  const iface = { name: INTERNAL_NAME, handlers: {} }
+  if (context.isPrimary) {
+    iface.sendTo = (worker, cmd, payload) => send.sendToWorker(record, worker, cmd, payload, undefined, false)
+  } else {
+    iface.sendToMaster = (cmd, payload) => send.sendToPrimary(record, cmd, payload, undefined)
+  }
+  record.iface = iface
+  if (foreign === null) publish(record)
   return record
 }
 
-module.exports = { open, define, records }
+module.exports = { open, find }

@@ -11,17 +11,23 @@ const errors = require('./errors')
 const FLAG_OBJECT = 1
 const FLAG_ACK = 2
 const FLAG_CMD_OK = 4
+const FLAG_WORKER_READY = 8
 const RECEIVED_DELIVER = -2
 const RECEIVED_UNKNOWN_NAMESPACE = -3
 const RECEIVED_UNHANDLED = -4
+const RECEIVED_UNMATCHED_ACK = -5
+const RECEIVED_ANNOUNCE = -6
 const NS_UNKNOWN = -1
 const NS_INVALID = -2
 
 const hasOwn = Object.prototype.hasOwnProperty
 
-/** Filled in by lib/namespaces.js: name → namespace record, and the readiness handler. */
+/** Filled in by lib/namespaces.js. */
 const hooks = {
+  /** name → namespace record, or undefined. */
   findNamespace: (_name) => undefined,
+  /** (record, cmd) → the namespace's own handler function, or undefined. */
+  handlerOf: (_record, _cmd) => undefined,
   onWorkerReady: (_peer, _payload) => {},
 }
 
@@ -64,7 +70,11 @@ function receive(peer, envelope, handle) {
   const isAck = hasOwn.call(envelope, 'ack')
   const number = isAck ? envelope.ack : envelope.seq
   const cmd = envelope.cmd
-  const flags = FLAG_OBJECT | (isAck ? FLAG_ACK : 0) | (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0)
+  const flags =
+    FLAG_OBJECT |
+    (isAck ? FLAG_ACK : 0) |
+    (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0) |
+    (cmd === 'workerReady' ? FLAG_WORKER_READY : 0)
   const result = core.receive(
     peer.id,
     flags,
@@ -74,13 +84,26 @@ function receive(peer, envelope, handle) {
   if (result >= 0) {
     settleFromAck(result, envelope.error, envelope.reply)
   } else if (result === RECEIVED_DELIVER) {
-    if (ns.internal) receiveInternal(peer, ns, cmd, number, envelope.payload)
-    else deliver(peer, ns, cmd, number, envelope.payload, handle)
+    deliver(peer, ns, cmd, number, envelope.payload, handle)
+  } else if (result === RECEIVED_ANNOUNCE) {
+    if (context.isPrimary) hooks.onWorkerReady(peer, envelope.payload)
   } else if (result === RECEIVED_UNKNOWN_NAMESPACE) {
     sendAck(peer, nsName, number, null, errors.UNKNOWN_NAMESPACE)
   } else if (result === RECEIVED_UNHANDLED) {
     sendAck(peer, nsName, number, null, errors.UNHANDLED)
+  } else if (result === RECEIVED_UNMATCHED_ACK && ns.foreign !== null) {
+    settleForeign(peer, ns.foreign, number, envelope)
   }
+}
+
+/** An acknowledgement for a message another library in this process sent (1.x's `getPending`). */
+function settleForeign(peer, entry, seq, envelope) {
+  if (typeof entry.getPending !== 'function') return
+  const held = entry.getPending.call(peer.target, seq)
+  if (!Array.isArray(held) || typeof held[0] !== 'function' || typeof held[1] !== 'function') return
+  if (!held[0].monitored) return
+  if (envelope.error) held[1](errors.fromErrorAck(envelope.error))
+  else held[0](envelope.reply)
 }
 
 function settleFromAck(slot, error, reply) {
@@ -88,20 +111,10 @@ function settleFromAck(slot, error, reply) {
   else pending.resolve(slot, reply)
 }
 
-/** The library's own namespace: workers announce the namespaces they created. */
-function receiveInternal(peer, ns, cmd, seq, payload) {
-  if (context.isPrimary && cmd === 'workerReady') {
-    hooks.onWorkerReady(peer, payload)
-    return
-  }
-  deliver(peer, ns, cmd, seq, payload, undefined)
-}
-
 /** Calls the namespace's own handler for `cmd` and sees to exactly one acknowledgement. */
 function deliver(peer, ns, cmd, seq, payload, handle) {
-  const handlers = ns.iface.handlers
-  const handler = handlers !== null && typeof handlers === 'object' && hasOwn.call(handlers, cmd) ? handlers[cmd] : undefined
-  if (typeof handler !== 'function') {
+  const handler = hooks.handlerOf(ns, cmd)
+  if (handler === undefined) {
     sendAck(peer, ns.name, seq, null, errors.UNHANDLED)
     return
   }

@@ -9,23 +9,29 @@ const cluster = require('node:cluster')
 const { version: VERSION } = require('../package.json')
 const context = require('./context')
 
+const hasOwn = Object.prototype.hasOwnProperty
+
 /** Numeric major.minor.patch comparison; a prerelease ranks below its release. */
-function isNewer(candidate, current) {
+function compareVersions(a, b) {
   const parse = (v) => {
-    const [core, pre] = String(v).split('-', 2)
-    const parts = core.split('.').map((n) => parseInt(n, 10) || 0)
+    const [release, pre] = String(v).split('-', 2)
+    const parts = release.split('.').map((n) => parseInt(n, 10) || 0)
     return [parts[0] || 0, parts[1] || 0, parts[2] || 0, pre === undefined ? 1 : 0]
   }
-  const a = parse(candidate)
-  const b = parse(current)
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] > b[i]
-  return false
+  const x = parse(a)
+  const y = parse(b)
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1
+  return 0
 }
 
 let state = process.__clusterphone
+/** Another library (1.x, or another copy of 2.x) shares this process. */
+let legacy = state !== undefined && state !== null
+/** Entries we published, to tell ours from another library's. */
+const ours = new WeakSet()
 
 function install(messageBus) {
-  if (state === undefined || state === null) {
+  if (!legacy) {
     state = process.__clusterphone = {
       namespaces: {},
       workerDataAccessor: Symbol('clusterphone'),
@@ -41,7 +47,9 @@ function install(messageBus) {
     else process.on('message', (message, handle) => dispatch(process, message, handle))
     return
   }
-  if (!state.version || isNewer(VERSION, state.version)) {
+  // The newest bus handles every envelope; an equal version (another copy of 2.x) takes over
+  // too, since the last copy to load is the one that adopted every namespace before it.
+  if (!state.version || compareVersions(VERSION, state.version) >= 0) {
     state.version = VERSION
     state.messageBus = messageBus
     state.messageHandler = messageBus
@@ -50,13 +58,50 @@ function install(messageBus) {
 
 /** Makes a namespace entry visible to other copies and versions, unless one is already there. */
 function publish(name, entry) {
-  if (!Object.prototype.hasOwnProperty.call(state.namespaces, name)) state.namespaces[name] = entry
+  if (hasOwn.call(state.namespaces, name)) return
+  ours.add(entry)
+  state.namespaces[name] = entry
 }
 
-/** The interface object another copy or version already made for `name`. */
-function interfaceOf(name) {
-  if (!Object.prototype.hasOwnProperty.call(state.namespaces, name)) return undefined
-  return state.namespaces[name].interface
+/** The entry another library made for `name`, if any. */
+function foreignEntry(name) {
+  if (!hasOwn.call(state.namespaces, name)) return undefined
+  const entry = state.namespaces[name]
+  if (entry === null || typeof entry !== 'object' || ours.has(entry)) return undefined
+  return entry
 }
 
-module.exports = { install, publish, interfaceOf, isNewer }
+/** 1.x loaded after us (its `ns` was written onto our default namespace). */
+function noteLegacyLoad() {
+  legacy = true
+}
+
+/** Readiness is per worker and shared: tell 1.x (its flag in the worker's data) too. */
+function markLegacyReady(worker) {
+  if (!legacy || worker === null || typeof worker !== 'object') return
+  const accessor = state.workerDataAccessor
+  let data = worker[accessor]
+  if (data === undefined || data === null) data = worker[accessor] = {}
+  data.isReady = true
+}
+
+/**
+ * A worker announced namespace `name`, which another library made. Another copy of 2.x flushes
+ * its own queue through its entry's `workerReady`; for 1.x we send what it queued in the worker's
+ * data ourselves, as its own workerReady would, without 1.x's extra `clusterphone:online`.
+ */
+function flushForeign(entry, worker, name, onSent) {
+  if (entry.clusterphone === 2) {
+    if (typeof entry.workerReady === 'function') entry.workerReady(worker)
+    return
+  }
+  const data = worker[state.workerDataAccessor]
+  const nsData = data !== null && typeof data === 'object' ? data[name] : undefined
+  if (nsData === null || typeof nsData !== 'object' || !Array.isArray(nsData.queued)) return
+  while (nsData.queued.length > 0) {
+    const item = nsData.queued.shift()
+    worker.send({ __clusterphone: { ns: name, cmd: item.cmd, seq: item.seq, payload: item.payload } }, item.fd, undefined, onSent)
+  }
+}
+
+module.exports = { install, publish, foreignEntry, noteLegacyLoad, markLegacyReady, flushForeign, compareVersions }

@@ -12,12 +12,15 @@ use napi_derive::napi;
 const FLAG_OBJECT: u32 = 1;
 const FLAG_ACK: u32 = 2;
 const FLAG_CMD_OK: u32 = 4;
+const FLAG_WORKER_READY: u32 = 8;
 
 /// `receive()` results below zero (zero and up: the slot an acknowledgement settles).
 const RECEIVED_IGNORE: i64 = -1;
 const RECEIVED_DELIVER: i64 = -2;
 const RECEIVED_UNKNOWN_NAMESPACE: i64 = -3;
 const RECEIVED_UNHANDLED: i64 = -4;
+const RECEIVED_UNMATCHED_ACK: i64 = -5;
+const RECEIVED_ANNOUNCE: i64 = -6;
 
 /// `receive()` namespace argument below zero.
 const NS_UNKNOWN: i32 = -1;
@@ -73,6 +76,17 @@ impl Core {
     #[napi]
     pub fn internal_namespace(&self) -> u32 {
         crate::core::registry::INTERNAL_NS
+    }
+
+    /// Sequence numbers of `ns` start at `base` from now on (namespaces shared with 1.x).
+    #[napi]
+    pub fn set_sequence_base(&mut self, env: Env, ns: u32, base: f64) -> Result<()> {
+        let Some(base) = crate::core::envelope::sequence_number(base) else {
+            return Err(throw(&env, CoreError::UnknownNamespaceId));
+        };
+        self.inner
+            .set_sequence_base(ns, base)
+            .map_err(|err| throw(&env, err))
     }
 
     #[napi]
@@ -165,6 +179,7 @@ impl Core {
             ns,
             number,
             cmd_ok: flags & FLAG_CMD_OK != 0,
+            worker_ready: flags & FLAG_WORKER_READY != 0,
         };
         match self.inner.receive(peer, facts) {
             Received::Settled(slot) => i64::from(slot),
@@ -172,6 +187,8 @@ impl Core {
             Received::Deliver => RECEIVED_DELIVER,
             Received::UnknownNamespace => RECEIVED_UNKNOWN_NAMESPACE,
             Received::Unhandled => RECEIVED_UNHANDLED,
+            Received::UnmatchedAck => RECEIVED_UNMATCHED_ACK,
+            Received::Announce => RECEIVED_ANNOUNCE,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Classification of what arrives on the channel. JavaScript reads the envelope's fields (it has
 //! to touch the object anyway) and hands over plain facts; the decision of what to do lives here.
 
+use super::registry::INTERNAL_NS;
 use super::NsId;
 
 /// Largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
@@ -29,6 +30,8 @@ pub struct Facts {
     pub number: f64,
     /// `cmd` is a non-empty string.
     pub cmd_ok: bool,
+    /// `cmd` is `"workerReady"`.
+    pub worker_ready: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub enum Verdict {
     Ack { ns: NsId, seq: u64 },
     /// A message for a handler (or for the internal namespace).
     Deliver { ns: NsId, seq: u64 },
+    /// The internal `workerReady`: a worker announcing a namespace. Never acknowledged.
+    Announce,
     /// A message for a namespace we never created: answered with "Unknown namespace.".
     UnknownNamespace { seq: u64 },
     /// A message without a usable command: answered with "Unhandled message type".
@@ -71,6 +76,7 @@ pub fn classify(facts: Facts) -> Verdict {
     match facts.ns {
         NsField::Invalid => Verdict::Ignore,
         NsField::Unknown => Verdict::UnknownNamespace { seq },
+        NsField::Known(INTERNAL_NS) if facts.worker_ready => Verdict::Announce,
         NsField::Known(ns) if !facts.cmd_ok => Verdict::Unhandled { ns, seq },
         NsField::Known(ns) => Verdict::Deliver { ns, seq },
     }
@@ -87,6 +93,7 @@ mod tests {
             ns,
             number,
             cmd_ok,
+            worker_ready: false,
         }
     }
 
@@ -144,6 +151,7 @@ mod tests {
             ns,
             number,
             cmd_ok: false,
+            worker_ready: false,
         };
         assert_eq!(
             classify(ack(NsField::Known(1), 4.0)),
@@ -151,6 +159,18 @@ mod tests {
         );
         assert_eq!(classify(ack(NsField::Unknown, 4.0)), Verdict::Ignore);
         assert_eq!(classify(ack(NsField::Known(1), f64::NAN)), Verdict::Ignore);
+    }
+
+    #[test]
+    fn worker_ready_is_an_announcement_only_in_the_internal_namespace() {
+        let mut facts = message(NsField::Known(INTERNAL_NS), 5.0, true);
+        facts.worker_ready = true;
+        assert_eq!(classify(facts), Verdict::Announce);
+        facts.number = f64::NAN;
+        assert_eq!(classify(facts), Verdict::Ignore, "still needs a usable seq");
+        let mut user = message(NsField::Known(3), 5.0, true);
+        user.worker_ready = true;
+        assert_eq!(classify(user), Verdict::Deliver { ns: 3, seq: 5 });
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Core {
     slots: Slots,
     pending: FxHashMap<PendingKey, SlotId>,
     deadlines: Deadlines,
+    /// First sequence number per namespace id where it is not 1 (see `set_sequence_base`).
+    sequence_bases: FxHashMap<NsId, u64>,
 }
 
 /// A deadline entry still stands for its slot.
@@ -105,6 +107,18 @@ impl Core {
         self.deadlines.add_clock()
     }
 
+    /// Makes the sequence numbers of `ns` start at `base` (for every peer, present and future), so
+    /// they never collide with those another library in this process hands out for the same
+    /// namespace: clusterphone 1.x counts from 1, so 2.x counts from 2^32 in namespaces it shares.
+    pub fn set_sequence_base(&mut self, ns: NsId, base: u64) -> Result<(), CoreError> {
+        if (ns as usize) >= self.registry.len() || base == 0 {
+            return Err(CoreError::UnknownNamespaceId);
+        }
+        self.sequence_bases.insert(ns, base);
+        self.peers.raise_sequences(ns, base);
+        Ok(())
+    }
+
     /// Takes the next sequence number of (peer, ns) and decides whether the message goes out now
     /// or waits. Nothing is kept for a message that goes out now.
     pub fn send(
@@ -117,9 +131,13 @@ impl Core {
         if (ns as usize) >= self.registry.len() {
             return Err(CoreError::UnknownNamespaceId);
         }
+        let base = self.sequence_bases.get(&ns).copied().unwrap_or(1);
         let state = self.peers.get_mut(peer).ok_or(CoreError::PeerGone)?;
         let ready = state.ready;
         let lane = state.lane(ns);
+        if lane.next_seq < base {
+            lane.next_seq = base;
+        }
         // Nothing overtakes a queued message: while the queue has any, new ones join it.
         let must_queue = !ready || !lane.queue.is_empty();
         if must_queue && has_handle && !force_queue {
@@ -199,10 +217,11 @@ impl Core {
         match classify(facts) {
             Verdict::Ack { ns, seq } => match self.settle(peer, ns, seq) {
                 Some(slot) => Received::Settled(slot),
-                None => Received::Ignore,
+                None => Received::UnmatchedAck,
             },
             Verdict::Ignore => Received::Ignore,
             Verdict::Deliver { .. } => Received::Deliver,
+            Verdict::Announce => Received::Announce,
             Verdict::UnknownNamespace { .. } => Received::UnknownNamespace,
             Verdict::Unhandled { .. } => Received::Unhandled,
         }
@@ -367,8 +386,12 @@ pub enum Received {
     Ignore,
     /// The acknowledgement settles this slot.
     Settled(SlotId),
+    /// A well-formed acknowledgement nothing here awaits (maybe another library's in this process).
+    UnmatchedAck,
     /// A message for its namespace's handler.
     Deliver,
+    /// A worker announced a namespace (internal `workerReady`).
+    Announce,
     /// Answer with "Unknown namespace.".
     UnknownNamespace,
     /// Answer with "Unhandled message type".

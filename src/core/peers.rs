@@ -90,6 +90,14 @@ impl Peers {
     pub fn queued(&self) -> usize {
         self.peers.values().map(Peer::queued).sum()
     }
+
+    /// Every peer's counter for `ns` continues at `base` at least.
+    pub fn raise_sequences(&mut self, ns: NsId, base: u64) {
+        for peer in self.peers.values_mut() {
+            let lane = peer.lane(ns);
+            lane.next_seq = lane.next_seq.max(base);
+        }
+    }
 }
 
 #[cfg(test)]

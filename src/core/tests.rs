@@ -25,6 +25,7 @@ fn ack(ns: NsId, seq: u64) -> Facts {
         ns: NsField::Known(ns),
         number: seq as f64,
         cmd_ok: false,
+        worker_ready: false,
     }
 }
 
@@ -68,13 +69,13 @@ fn an_acknowledgement_settles_only_its_own_peers_message() {
         .expect("watch");
     assert_eq!(
         core.receive(b, ack(ns, seq)),
-        Received::Ignore,
+        Received::UnmatchedAck,
         "forged ack"
     );
     assert_eq!(core.receive(a, ack(ns, seq)), Received::Settled(slot));
     assert_eq!(
         core.receive(a, ack(ns, seq)),
-        Received::Ignore,
+        Received::UnmatchedAck,
         "settles once"
     );
     assert_eq!(core.stats().pending, 0);
@@ -282,4 +283,26 @@ fn watching_twice_is_one_slot() {
     let b = core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, 10.0);
     assert_eq!(a, b);
     assert_eq!(core.stats().slots, 1);
+}
+
+#[test]
+fn a_sequence_base_applies_to_present_and_future_peers() {
+    let World { mut core, ns, .. } = world();
+    let early = core.add_peer(true);
+    assert_eq!(core.send(early, ns, false, false), Ok(Sent::Now { seq: 1 }));
+    core.set_sequence_base(ns, 1 << 32)
+        .expect("known namespace");
+    assert_eq!(
+        core.send(early, ns, false, false),
+        Ok(Sent::Now { seq: 1 << 32 })
+    );
+    let late = core.add_peer(true);
+    assert_eq!(
+        core.send(late, ns, false, false),
+        Ok(Sent::Now { seq: 1 << 32 })
+    );
+    assert_eq!(
+        core.set_sequence_base(999, 5),
+        Err(CoreError::UnknownNamespaceId)
+    );
 }
