@@ -1,57 +1,8 @@
 'use strict'
-// clusterphone 2: the public module. `require("clusterphone")` is the default namespace "_"
-// (callable: `require("clusterphone")(name)` is `ns(name)`), with `ns` and `ackTimeout`.
+// clusterphone 2. Every copy of 2.x in a process (nested node_modules, a cleared require cache)
+// returns the same module, so there is one bus, one core and one set of namespaces.
 
-const context = require('./lib/context')
-const shared = require('./lib/shared')
-const { messageBus } = require('./lib/receive')
-const peers = require('./lib/peers')
+const state = process.__clusterphone
+const running = state !== undefined && state !== null ? state.clusterphone2 : undefined
 
-shared.install(messageBus)
-peers.setUp()
-
-const namespaces = require('./lib/namespaces')
-
-function ns(name) {
-  return namespaces.open(name)
-}
-
-function clusterphone(name) {
-  return namespaces.open(name)
-}
-// A function's own `name` is read-only; the default namespace's name is "_".
-Object.defineProperty(clusterphone, 'name', { value: '_', writable: true, enumerable: true, configurable: true })
-
-const defaultNamespace = namespaces.open('_', clusterphone)
-
-if (defaultNamespace === clusterphone) {
-  // A clusterphone 1.x loaded after us writes its own `ns` and `ackTimeout` onto this shared
-  // object; `ns` stays ours, and the 1.x default (10000) written right after it is not taken as
-  // the user's setting.
-  let foreignLoad = false
-  Object.defineProperty(clusterphone, 'ns', {
-    enumerable: true,
-    configurable: true,
-    get: () => ns,
-    set: (value) => {
-      if (value !== ns) {
-        foreignLoad = true
-        shared.noteLegacyLoad()
-      }
-    },
-  })
-  Object.defineProperty(clusterphone, 'ackTimeout', {
-    enumerable: true,
-    configurable: true,
-    get: () => context.settings.ackTimeout,
-    set: (value) => {
-      if (foreignLoad) {
-        foreignLoad = false
-        return
-      }
-      context.settings.ackTimeout = value
-    },
-  })
-}
-
-module.exports = defaultNamespace
+module.exports = running !== undefined ? running : require('./lib/module')

@@ -2,11 +2,10 @@
 // The per-copy singletons every module shares: the native core, the clocks, and settings.
 
 const cluster = require('node:cluster')
-const { loadCore } = require('./native')
+const { createCore } = require('./native')
 const { Clocks } = require('./clocks')
 
-const { Core } = loadCore()
-const core = new Core()
+const core = createCore()
 
 const context = {
   core,

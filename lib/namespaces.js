@@ -3,7 +3,7 @@
 // table every clusterphone in this process shares on `process.__clusterphone.namespaces`
 // ({ interface, getPending(seq), workerReady(worker) }, 1.x's format).
 //
-// A namespace another library made first (clusterphone 1.x, or another copy of 2.x) is adopted,
+// A namespace clusterphone 1.x made first is adopted,
 // not replaced: our record points at its entry, our interface shares its `handlers` object, its
 // acknowledgements are settled through its `getPending`, its queue is flushed when a worker
 // announces it, and our sequence numbers in it start at 2^32 so they never collide with its own.
@@ -36,8 +36,6 @@ function newRecord(name, id, foreign) {
 /** Our entry in the shared table, for a bus newer than ours (ours never calls these). */
 function publish(record) {
   shared.publish(record.name, {
-    /** Marks a 2.x entry: another copy of 2.x flushes it through `workerReady`. */
-    clusterphone: 2,
     interface: record.iface,
     getPending(seq) {
       const peer = context.isPrimary ? peers.ofWorker(this) : peers.thePrimary()
@@ -114,7 +112,7 @@ function onWorkerReady(peer, payload) {
   const announced = context.core.announce(peer.id, record === undefined ? -1 : record.id)
   if (record !== undefined) {
     if (announced.length > 1) send.flush(peer, record, announced)
-    if (record.foreign !== null) shared.flushForeign(record.foreign, peer.target, target, peer.onSent)
+    if (record.foreign !== null) shared.flushForeign(peer.target, target, peer.onSent)
   }
   if (announced[0] === 1 && typeof peer.target.emit === 'function') peer.target.emit('clusterphone:online')
 }

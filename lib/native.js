@@ -30,4 +30,46 @@ function loadCore() {
   }
 }
 
-module.exports = { loadCore }
+/** `core.send` flags; must match src/binding.rs. */
+const SEND_HAS_HANDLE = 1
+const SEND_FORCE_QUEUE = 2
+
+/** The core of this thread (src/binding.rs), as an object with methods. */
+function createCore() {
+  const binding = loadCore()
+  const {
+    coreOpenNamespace,
+    coreSetSequenceBase,
+    coreAddPeer,
+    coreAddClock,
+    coreSend,
+    coreWatchSent,
+    coreWatchQueued,
+    coreSettle,
+    coreReceive,
+    coreAnnounce,
+    coreExpire,
+    corePeerGone,
+    coreStats,
+  } = binding
+  const internal = binding.coreInternalNamespace()
+  return {
+    internalNamespace: () => internal,
+    openNamespace: coreOpenNamespace,
+    setSequenceBase: coreSetSequenceBase,
+    addPeer: coreAddPeer,
+    addClock: coreAddClock,
+    send: (peer, ns, hasHandle, forceQueue) =>
+      coreSend(peer, ns, (hasHandle ? SEND_HAS_HANDLE : 0) | (forceQueue ? SEND_FORCE_QUEUE : 0)),
+    watchSent: coreWatchSent,
+    watchQueued: coreWatchQueued,
+    settle: coreSettle,
+    receive: coreReceive,
+    announce: coreAnnounce,
+    expire: coreExpire,
+    peerGone: corePeerGone,
+    stats: coreStats,
+  }
+}
+
+module.exports = { createCore }

@@ -47,9 +47,8 @@ function install(messageBus) {
     else process.on('message', (message, handle) => dispatch(process, message, handle))
     return
   }
-  // The newest bus handles every envelope; an equal version (another copy of 2.x) takes over
-  // too, since the last copy to load is the one that adopted every namespace before it.
-  if (!state.version || compareVersions(VERSION, state.version) >= 0) {
+  // The newest bus handles every envelope.
+  if (!state.version || compareVersions(VERSION, state.version) > 0) {
     state.version = VERSION
     state.messageBus = messageBus
     state.messageHandler = messageBus
@@ -86,15 +85,10 @@ function markLegacyReady(worker) {
 }
 
 /**
- * A worker announced namespace `name`, which another library made. Another copy of 2.x flushes
- * its own queue through its entry's `workerReady`; for 1.x we send what it queued in the worker's
- * data ourselves, as its own workerReady would, without 1.x's extra `clusterphone:online`.
+ * A worker announced namespace `name`, which 1.x made: send what 1.x queued for it in the worker's
+ * data, as 1.x's own workerReady would, without 1.x's extra `clusterphone:online`.
  */
-function flushForeign(entry, worker, name, onSent) {
-  if (entry.clusterphone === 2) {
-    if (typeof entry.workerReady === 'function') entry.workerReady(worker)
-    return
-  }
+function flushForeign(worker, name, onSent) {
   const data = worker[state.workerDataAccessor]
   const nsData = data !== null && typeof data === 'object' ? data[name] : undefined
   if (nsData === null || typeof nsData !== 'object' || !Array.isArray(nsData.queued)) return
@@ -104,4 +98,12 @@ function flushForeign(entry, worker, name, onSent) {
   }
 }
 
-module.exports = { install, publish, foreignEntry, noteLegacyLoad, markLegacyReady, flushForeign, compareVersions }
+/** Key of the running 2.x module on the shared state (1.x ignores it). */
+const INSTANCE = 'clusterphone2'
+
+/** Makes this module the one every other copy of 2.x in the process returns. */
+function register(defaultNamespace) {
+  Object.defineProperty(state, INSTANCE, { value: defaultNamespace, configurable: true, writable: false, enumerable: false })
+}
+
+module.exports = { install, publish, foreignEntry, noteLegacyLoad, markLegacyReady, flushForeign, register, compareVersions, INSTANCE }

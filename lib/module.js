@@ -1,0 +1,59 @@
+'use strict'
+// The public module, built once per process: the default namespace "_" (callable:
+// `clusterphone(name)` is `ns(name)`), with `ns` and `ackTimeout`.
+
+const context = require('./context')
+const shared = require('./shared')
+const { messageBus } = require('./receive')
+const peers = require('./peers')
+
+shared.install(messageBus)
+peers.setUp()
+
+const namespaces = require('./namespaces')
+
+function ns(name) {
+  return namespaces.open(name)
+}
+
+function clusterphone(name) {
+  return namespaces.open(name)
+}
+// A function's own `name` is read-only; the default namespace's name is "_".
+Object.defineProperty(clusterphone, 'name', { value: '_', writable: true, enumerable: true, configurable: true })
+
+const defaultNamespace = namespaces.open('_', clusterphone)
+
+if (defaultNamespace === clusterphone) {
+  // A clusterphone 1.x loaded after us writes its own `ns` and `ackTimeout` onto this shared
+  // object; `ns` stays ours, and the 1.x default (10000) written right after it is not taken as
+  // the user's setting.
+  let foreignLoad = false
+  Object.defineProperty(clusterphone, 'ns', {
+    enumerable: true,
+    configurable: true,
+    get: () => ns,
+    set: (value) => {
+      if (value !== ns) {
+        foreignLoad = true
+        shared.noteLegacyLoad()
+      }
+    },
+  })
+  Object.defineProperty(clusterphone, 'ackTimeout', {
+    enumerable: true,
+    configurable: true,
+    get: () => context.settings.ackTimeout,
+    set: (value) => {
+      if (foreignLoad) {
+        foreignLoad = false
+        return
+      }
+      context.settings.ackTimeout = value
+    },
+  })
+}
+
+shared.register(defaultNamespace)
+
+module.exports = defaultNamespace
