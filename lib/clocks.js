@@ -56,7 +56,7 @@ class Clocks {
     this.last = null
   }
 
-  /** The clock of the globals in place right now. */
+  /** The clock of the globals in place right now; the core sets new deadlines on it. */
   current() {
     const last = this.last
     const setTimeout = globalThis.setTimeout
@@ -68,6 +68,7 @@ class Clocks {
       this.all.push(clock)
     }
     this.last = clock
+    this.core.useClock(clock.id)
     return clock
   }
 }

@@ -6,7 +6,7 @@
 const context = require('./context')
 const pending = require('./pending')
 const errors = require('./errors')
-const { AckPromise } = require('./ack-promise')
+const ackPromise = require('./ack-promise')
 const { currentTurn, isCurrentTurn } = require('./turn')
 
 class Message {
@@ -57,11 +57,9 @@ class Message {
 
   /** Registers the acknowledgement with the core and arms the clock's timer. */
   await() {
-    let resolve, reject
-    const promise = new AckPromise((res, rej) => {
-      resolve = res
-      reject = rej
-    })
+    const promise = ackPromise.create()
+    const resolve = ackPromise.lastResolve()
+    const reject = ackPromise.lastReject()
     if (this.failure !== undefined) {
       reject(this.failure)
       return promise
@@ -74,19 +72,19 @@ class Message {
     const core = context.core
     const clock = context.clocks.current()
     const now = clock.now()
-    const timeout = this.timeout
+    const deadline = now + this.timeout
     let slot = this.slot
     if (slot >= 0) {
-      core.watchQueued(slot, clock.id, now, timeout)
+      core.watchQueued(slot, deadline)
     } else {
-      slot = core.watchSent(peer.id, this.ns.id, this.seq, clock.id, now, timeout)
+      slot = core.watchSent(peer.lanes + this.ns.id, this.seq, deadline)
       if (slot < 0) {
         reject(peer.goneReason ?? errors.workerDied())
         return promise
       }
     }
     pending.hold(slot, resolve, reject, this.cmd)
-    clock.arm(now + timeout, now)
+    clock.arm(deadline, now)
     return promise
   }
 }

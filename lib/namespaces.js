@@ -39,7 +39,7 @@ function publish(record) {
     interface: record.iface,
     getPending(seq) {
       const peer = context.isPrimary ? peers.ofWorker(this) : peers.thePrimary()
-      const slot = context.core.settle(peer.id, record.id, seq)
+      const slot = context.core.settle(peer.lanes + record.id, seq)
       if (slot < 0) return undefined
       const resolve = (reply) => pending.resolve(slot, reply)
       resolve.monitored = true

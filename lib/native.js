@@ -30,46 +30,56 @@ function loadCore() {
   }
 }
 
-/** `core.send` flags; must match src/binding.rs. */
-const SEND_HAS_HANDLE = 1
-const SEND_FORCE_QUEUE = 2
-
 /** The core of this thread (src/binding.rs), as an object with methods. */
 function createCore() {
   const binding = loadCore()
-  const {
-    coreOpenNamespace,
-    coreSetSequenceBase,
-    coreAddPeer,
-    coreAddClock,
-    coreSend,
-    coreWatchSent,
-    coreWatchQueued,
-    coreSettle,
-    coreReceive,
-    coreAnnounce,
-    coreExpire,
-    corePeerGone,
-    coreStats,
-  } = binding
   const internal = binding.coreInternalNamespace()
   return {
     internalNamespace: () => internal,
-    openNamespace: coreOpenNamespace,
-    setSequenceBase: coreSetSequenceBase,
-    addPeer: coreAddPeer,
-    addClock: coreAddClock,
-    send: (peer, ns, hasHandle, forceQueue) =>
-      coreSend(peer, ns, (hasHandle ? SEND_HAS_HANDLE : 0) | (forceQueue ? SEND_FORCE_QUEUE : 0)),
-    watchSent: coreWatchSent,
-    watchQueued: coreWatchQueued,
-    settle: coreSettle,
-    receive: coreReceive,
-    announce: coreAnnounce,
-    expire: coreExpire,
-    peerGone: corePeerGone,
-    stats: coreStats,
+    openNamespace: binding.coreOpenNamespace,
+    setSequenceBase: binding.coreSetSequenceBase,
+    addPeer: binding.coreAddPeer,
+    addClock: binding.coreAddClock,
+    useClock: binding.coreUseClock,
+    send: binding.coreSend,
+    sendHandle: binding.coreSendHandle,
+    watchSent: binding.coreWatchSent,
+    watchQueued: binding.coreWatchQueued,
+    settle: binding.coreSettle,
+    receive: binding.coreReceive,
+    announce: binding.coreAnnounce,
+    expire: binding.coreExpire,
+    peerGone: binding.corePeerGone,
+    stats: binding.coreStats,
   }
 }
 
-module.exports = { createCore }
+// Argument packing, as src/binding.rs documents it: a lane is `peer * 65536 + ns`; an envelope
+// is `lane * 16 + flags`, whose namespace part may be NS_UNKNOWN or NS_INVALID.
+const LANE_PEER = 65536
+const NS_UNKNOWN = 0xfffe
+const NS_INVALID = 0xffff
+const FLAG_OBJECT = 1
+const FLAG_ACK = 2
+const FLAG_CMD_OK = 4
+const FLAG_WORKER_READY = 8
+const RECEIVED = {
+  IGNORE: -1,
+  DELIVER: -2,
+  UNKNOWN_NAMESPACE: -3,
+  UNHANDLED: -4,
+  UNMATCHED_ACK: -5,
+  ANNOUNCE: -6,
+}
+
+module.exports = {
+  createCore,
+  LANE_PEER,
+  NS_UNKNOWN,
+  NS_INVALID,
+  FLAG_OBJECT,
+  FLAG_ACK,
+  FLAG_CMD_OK,
+  FLAG_WORKER_READY,
+  RECEIVED,
+}

@@ -8,6 +8,7 @@ const cluster = require('node:cluster')
 const context = require('./context')
 const pending = require('./pending')
 const errors = require('./errors')
+const { LANE_PEER } = require('./native')
 
 const kPeer = Symbol('clusterphone.peer')
 const byId = new Map()
@@ -15,6 +16,8 @@ const byId = new Map()
 class Peer {
   constructor(target, ready, label) {
     this.id = context.core.addPeer(ready)
+    /** Add a namespace id to get this peer's lane in it (lib/native.js). */
+    this.lanes = this.id * LANE_PEER
     this.target = target
     this.label = label
     /** Why acknowledgements to this peer can no longer arrive, once it is gone. */

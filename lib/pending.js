@@ -8,8 +8,12 @@ const rejecters = []
 const commands = []
 /** Queued messages: { cmd, payload, handle } until the worker announces the namespace. */
 const queued = []
+/** Slots holding anything; at 0 long arrays drop their length, so a burst leaves no heap behind. */
+let count = 0
+const KEEP_LENGTH = 1024
 
 function hold(slot, resolve, reject, cmd) {
+  if (rejecters[slot] === undefined && queued[slot] === undefined) count++
   resolvers[slot] = resolve
   rejecters[slot] = reject
   commands[slot] = cmd
@@ -20,6 +24,7 @@ function isAwaited(slot) {
 }
 
 function queue(slot, message) {
+  if (rejecters[slot] === undefined && queued[slot] === undefined) count++
   queued[slot] = message
 }
 
@@ -32,10 +37,17 @@ function commandOf(slot) {
 }
 
 function forget(slot) {
+  if (rejecters[slot] === undefined && queued[slot] === undefined) return
   resolvers[slot] = undefined
   rejecters[slot] = undefined
   commands[slot] = undefined
   queued[slot] = undefined
+  if (--count === 0 && Math.max(rejecters.length, queued.length) > KEEP_LENGTH) {
+    resolvers.length = 0
+    rejecters.length = 0
+    commands.length = 0
+    queued.length = 0
+  }
 }
 
 function resolve(slot, value) {
@@ -52,10 +64,6 @@ function reject(slot, reason) {
 
 /** Slots JavaScript still holds something for (tests check it drains to 0). */
 function held() {
-  let count = 0
-  for (let slot = 0; slot < queued.length || slot < rejecters.length; slot++) {
-    if (rejecters[slot] !== undefined || queued[slot] !== undefined) count++
-  }
   return count
 }
 

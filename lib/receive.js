@@ -7,18 +7,15 @@ const pending = require('./pending')
 const peers = require('./peers')
 const errors = require('./errors')
 
-// Must match src/binding.rs.
-const FLAG_OBJECT = 1
-const FLAG_ACK = 2
-const FLAG_CMD_OK = 4
-const FLAG_WORKER_READY = 8
-const RECEIVED_DELIVER = -2
-const RECEIVED_UNKNOWN_NAMESPACE = -3
-const RECEIVED_UNHANDLED = -4
-const RECEIVED_UNMATCHED_ACK = -5
-const RECEIVED_ANNOUNCE = -6
-const NS_UNKNOWN = -1
-const NS_INVALID = -2
+const {
+  NS_UNKNOWN,
+  NS_INVALID,
+  FLAG_OBJECT,
+  FLAG_ACK,
+  FLAG_CMD_OK,
+  FLAG_WORKER_READY,
+  RECEIVED,
+} = require('./native')
 
 const hasOwn = Object.prototype.hasOwnProperty
 
@@ -61,7 +58,7 @@ function messageBus(message, handle) {
 function receive(peer, envelope, handle) {
   const core = context.core
   if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) {
-    core.receive(peer.id, 0, NS_INVALID, NaN)
+    core.receive((peer.lanes + NS_INVALID) * 16, NaN)
     return
   }
   const nsName = envelope.ns
@@ -75,23 +72,19 @@ function receive(peer, envelope, handle) {
     (isAck ? FLAG_ACK : 0) |
     (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0) |
     (cmd === 'workerReady' ? FLAG_WORKER_READY : 0)
-  const result = core.receive(
-    peer.id,
-    flags,
-    ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID,
-    typeof number === 'number' ? number : NaN,
-  )
+  const lane = peer.lanes + (ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID)
+  const result = core.receive(lane * 16 + flags, typeof number === 'number' ? number : NaN)
   if (result >= 0) {
     settleFromAck(result, envelope.error, envelope.reply)
-  } else if (result === RECEIVED_DELIVER) {
+  } else if (result === RECEIVED.DELIVER) {
     deliver(peer, ns, cmd, number, envelope.payload, handle)
-  } else if (result === RECEIVED_ANNOUNCE) {
+  } else if (result === RECEIVED.ANNOUNCE) {
     if (context.isPrimary) hooks.onWorkerReady(peer, envelope.payload)
-  } else if (result === RECEIVED_UNKNOWN_NAMESPACE) {
+  } else if (result === RECEIVED.UNKNOWN_NAMESPACE) {
     sendAck(peer, nsName, number, null, errors.UNKNOWN_NAMESPACE)
-  } else if (result === RECEIVED_UNHANDLED) {
+  } else if (result === RECEIVED.UNHANDLED) {
     sendAck(peer, nsName, number, null, errors.UNHANDLED)
-  } else if (result === RECEIVED_UNMATCHED_ACK && ns.foreign !== null) {
+  } else if (result === RECEIVED.UNMATCHED_ACK && ns.foreign !== null) {
     settleForeign(peer, ns.foreign, number, envelope)
   }
 }

@@ -26,7 +26,9 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle) {
   if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
   // A gone peer is unknown to the core, which throws the SPEC's "worker is dead" error.
   const command = peer.goneReason === null ? commandOf(cmd) : cmd
-  const result = context.core.send(peer.id, ns.id, !!handle, forceQueueHandle === true)
+  const core = context.core
+  const lane = peer.lanes + ns.id
+  const result = handle ? core.sendHandle(lane, forceQueueHandle === true) : core.send(lane)
   if (result > 0) {
     peer.write(envelope(ns.name, command, result, payload), handle)
     return new Message(peer, ns, command, result, -1, undefined)
@@ -42,7 +44,7 @@ function sendToPrimary(ns, cmd, payload, handle) {
   const peer = peers.thePrimary()
   // In a worker a failed send never throws: the acknowledgement rejects with the reason.
   if (peer.goneReason !== null) return new Message(peer, ns, command, 0, -1, peer.goneReason)
-  const seq = context.core.send(peer.id, ns.id, !!handle, true)
+  const seq = context.core.send(peer.lanes + ns.id)
   try {
     peer.write(envelope(ns.name, command, seq, payload), handle)
   } catch (err) {
@@ -72,7 +74,7 @@ function flush(peer, ns, announced) {
     } catch (err) {
       const reason = errors.operational(err)
       message.failure = reason
-      if (awaited && context.core.settle(peer.id, ns.id, seq) === slot) pending.reject(slot, reason)
+      if (awaited && context.core.settle(peer.lanes + ns.id, seq) === slot) pending.reject(slot, reason)
     }
   }
 }

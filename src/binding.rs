@@ -1,21 +1,44 @@
-//! The N-API surface: plain functions over [`crate::core::Core`] handles. Numbers in, numbers out;
-//! the encodings below are the whole contract with `lib/native.js`.
+//! The N-API surface: plain functions over this thread's [`Core`]. Numbers in, numbers out.
+//!
+//! A call costs ~40 ns plus ~35 ns per argument (each is a conversion through N-API), and a
+//! `#[napi]` class method ~400 ns (it unwraps `this`), so the per-message calls are plain
+//! functions taking few, packed arguments. The encodings, shared with `lib/native.js`:
+//! - a lane is `peer * 65536 + ns` (namespace ids fit in 16 bits);
+//! - an envelope is `(lane * 16) + flags`, where the namespace part may also be 65534 (a name we
+//!   do not have) or 65535 (not a usable name);
+//! - deadlines are on the clock last named with `coreUseClock`.
 
-use crate::core::envelope::{Facts, NsField};
+use crate::core::envelope::{sequence_number, Facts, NsField};
 use crate::core::error::{CoreError, ErrorClass};
-use crate::core::{Core, Received, Sent};
+use crate::core::{Core, Deadline, NsId, PeerId, Received, Sent};
 use napi::bindgen_prelude::{Float64Array, Uint32Array};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
-/// `receive()` flags: bits describing the envelope.
-const FLAG_OBJECT: u32 = 1;
-const FLAG_ACK: u32 = 2;
-const FLAG_CMD_OK: u32 = 4;
-const FLAG_WORKER_READY: u32 = 8;
+thread_local! {
+    /// The core of this JavaScript thread. Every copy of clusterphone 2 in a process shares one
+    /// JavaScript instance (lib/shared.js), so one core per thread is all there is.
+    static CORE: RefCell<Core> = RefCell::new(Core::default());
+    /// The clock new deadlines are set on (see `coreUseClock`).
+    static CLOCK: Cell<u32> = const { Cell::new(0) };
+}
 
-/// `receive()` results below zero (zero and up: the slot an acknowledgement settles).
+fn with_core<T>(f: impl FnOnce(&mut Core) -> T) -> T {
+    CORE.with(|core| f(&mut core.borrow_mut()))
+}
+
+const LANE_NS_BITS: u32 = 16;
+const NS_FIELD_UNKNOWN: u64 = 0xfffe;
+const NS_FIELD_INVALID: u64 = 0xffff;
+
+/// Envelope flags.
+const FLAG_OBJECT: u64 = 1;
+const FLAG_ACK: u64 = 2;
+const FLAG_CMD_OK: u64 = 4;
+const FLAG_WORKER_READY: u64 = 8;
+
+/// `coreReceive` results below zero (zero and up: the slot an acknowledgement settles).
 const RECEIVED_IGNORE: i64 = -1;
 const RECEIVED_DELIVER: i64 = -2;
 const RECEIVED_UNKNOWN_NAMESPACE: i64 = -3;
@@ -23,8 +46,20 @@ const RECEIVED_UNHANDLED: i64 = -4;
 const RECEIVED_UNMATCHED_ACK: i64 = -5;
 const RECEIVED_ANNOUNCE: i64 = -6;
 
-/// `receive()` namespace argument below zero.
-const NS_UNKNOWN: i32 = -1;
+/// A non-negative integer below 2^53 from a JavaScript number.
+fn whole(value: f64) -> Option<u64> {
+    if (0.0..=crate::core::envelope::MAX_SAFE_INTEGER).contains(&value) && value.fract() == 0.0 {
+        Some(value as u64)
+    } else {
+        None
+    }
+}
+
+/// (peer, namespace) of a lane number.
+fn unpack_lane(lane: u64) -> Option<(PeerId, NsId)> {
+    let peer = PeerId::try_from(lane >> LANE_NS_BITS).ok()?;
+    Some((peer, (lane & 0xffff) as NsId))
+}
 
 /// Throws the core error as the JavaScript class the SPEC names.
 fn throw(env: &Env, err: CoreError) -> Error {
@@ -39,27 +74,10 @@ fn throw(env: &Env, err: CoreError) -> Error {
     }
 }
 
-/// How much state the core holds (for tests and debugging).
-#[napi(object)]
-pub struct CoreStats {
-    pub peers: u32,
-    pub slots: u32,
-    pub pending: u32,
-    pub queued: u32,
-    pub deadline_entries: u32,
-}
-
-thread_local! {
-    /// The core of this JavaScript thread. Every copy of clusterphone 2 in a process shares one
-    /// JavaScript instance (lib/shared.js), so one core per thread is all there is. Plain functions
-    /// over it cost a third of a `#[napi]` class method, which unwraps `this` on every call, and
-    /// every argument costs a conversion, so calls take as few as they can.
-    static CORE: RefCell<Core> = RefCell::new(Core::default());
-}
-
-/// Runs `f` on this thread's core.
-fn with_core<T>(f: impl FnOnce(&mut Core) -> T) -> T {
-    CORE.with(|core| f(&mut core.borrow_mut()))
+fn lane_of(env: &Env, lane: f64) -> Result<(PeerId, NsId)> {
+    whole(lane)
+        .and_then(unpack_lane)
+        .ok_or_else(|| throw(env, CoreError::PeerGone))
 }
 
 /// The id of namespace `name`, creating it; throws the SPEC's errors for "" and "clusterphone".
@@ -77,7 +95,7 @@ pub fn core_internal_namespace() -> u32 {
 /// Sequence numbers of `ns` start at `base` from now on (namespaces shared with 1.x).
 #[napi]
 pub fn core_set_sequence_base(env: Env, ns: u32, base: f64) -> Result<()> {
-    let Some(base) = crate::core::envelope::sequence_number(base) else {
+    let Some(base) = sequence_number(base) else {
         return Err(throw(&env, CoreError::UnknownNamespaceId));
     };
     with_core(|core| core.set_sequence_base(ns, base)).map_err(|err| throw(&env, err))
@@ -89,81 +107,99 @@ pub fn core_add_peer(ready: bool) -> u32 {
     with_core(|core| core.add_peer(ready))
 }
 
-/// A new clock (a set of `setTimeout`/`Date` globals) with its own deadlines.
+/// A new clock (one set of `setTimeout`/`Date` globals) with its own deadlines.
 #[napi]
 pub fn core_add_clock() -> u32 {
     with_core(|core| core.add_clock())
 }
 
-/// `send()` flags.
-const SEND_HAS_HANDLE: u32 = 1;
-const SEND_FORCE_QUEUE: u32 = 2;
-
-/// Returns the sequence number (> 0) of a message to write now, or `-(slot + 1)` of one queued
-/// (its seq comes back from `announce`). Flags: 1 the message has a handle, 2 queue it anyway.
+/// New deadlines are set on `clock` until another is named.
 #[napi]
-pub fn core_send(env: Env, peer: u32, ns: u32, flags: u32) -> Result<f64> {
-    let sent = with_core(|core| {
-        core.send(
-            peer,
-            ns,
-            flags & SEND_HAS_HANDLE != 0,
-            flags & SEND_FORCE_QUEUE != 0,
-        )
-    });
-    match sent {
+pub fn core_use_clock(clock: u32) {
+    CLOCK.with(|current| current.set(clock));
+}
+
+fn sent(env: &Env, result: std::result::Result<Sent, CoreError>) -> Result<f64> {
+    match result {
         Ok(Sent::Now { seq }) => Ok(seq as f64),
         Ok(Sent::Queued { slot, .. }) => Ok(-(f64::from(slot) + 1.0)),
-        Err(err) => Err(throw(&env, err)),
+        Err(err) => Err(throw(env, err)),
     }
 }
 
-/// Awaits the acknowledgement of a sent message; returns its slot, or -1 when the peer is gone.
-// One flat call per awaited message: an options object would cost more than the crossing.
-#[allow(clippy::too_many_arguments)]
+/// A message without a handle on `lane`: its sequence number (> 0) to write now, or
+/// `-(slot + 1)` when it is queued (its seq comes back from `coreAnnounce`).
 #[napi]
-pub fn core_watch_sent(
-    env: Env,
-    peer: u32,
-    ns: u32,
-    seq: f64,
-    clock: u32,
-    now: f64,
-    timeout: f64,
-) -> Result<i64> {
-    let Some(seq) = crate::core::envelope::sequence_number(seq) else {
+pub fn core_send(env: Env, lane: f64) -> Result<f64> {
+    let (peer, ns) = lane_of(&env, lane)?;
+    sent(&env, with_core(|core| core.send(peer, ns, false, false)))
+}
+
+/// `coreSend` for a message with a handle, which is queued only when `force_queue`.
+#[napi]
+pub fn core_send_handle(env: Env, lane: f64, force_queue: bool) -> Result<f64> {
+    let (peer, ns) = lane_of(&env, lane)?;
+    sent(
+        &env,
+        with_core(|core| core.send(peer, ns, true, force_queue)),
+    )
+}
+
+/// Awaits the acknowledgement of message `seq` sent on `lane`, until `deadline` on the current
+/// clock; returns its slot, or -1 when the peer is gone.
+#[napi]
+pub fn core_watch_sent(env: Env, lane: f64, seq: f64, deadline: f64) -> Result<i64> {
+    let (peer, ns) = lane_of(&env, lane)?;
+    let Some(seq) = sequence_number(seq) else {
         return Err(throw(&env, CoreError::UnknownSlot));
     };
-    match with_core(|core| core.watch_sent(peer, ns, seq, clock, now, timeout)) {
+    let deadline = Deadline {
+        clock: CLOCK.with(Cell::get),
+        at: deadline,
+    };
+    match with_core(|core| core.watch_sent(peer, ns, seq, deadline)) {
         Ok(slot) => Ok(i64::from(slot)),
         Err(CoreError::PeerGone) => Ok(-1),
         Err(err) => Err(throw(&env, err)),
     }
 }
 
-/// Awaits the acknowledgement of a queued message; its timeout starts now.
+/// Awaits the acknowledgement of a queued message until `deadline` on the current clock.
 #[napi]
-pub fn core_watch_queued(env: Env, slot: u32, clock: u32, now: f64, timeout: f64) -> Result<()> {
-    with_core(|core| core.watch_queued(slot, clock, now, timeout)).map_err(|err| throw(&env, err))
+pub fn core_watch_queued(env: Env, slot: u32, deadline: f64) -> Result<()> {
+    let deadline = Deadline {
+        clock: CLOCK.with(Cell::get),
+        at: deadline,
+    };
+    with_core(|core| core.watch_queued(slot, deadline)).map_err(|err| throw(&env, err))
 }
 
-/// Forgets the awaited message (peer, ns, seq); returns its slot, or -1 when none was awaited.
+/// Forgets the awaited message `seq` on `lane`; returns its slot, or -1 when none was awaited.
 #[napi]
-pub fn core_settle(peer: u32, ns: u32, seq: f64) -> i64 {
-    crate::core::envelope::sequence_number(seq)
+pub fn core_settle(lane: f64, seq: f64) -> i64 {
+    let Some((peer, ns)) = whole(lane).and_then(unpack_lane) else {
+        return -1;
+    };
+    sequence_number(seq)
         .and_then(|seq| with_core(|core| core.settle(peer, ns, seq)))
         .map_or(-1, i64::from)
 }
 
-/// Classifies an envelope from `peer`. `ns` is a namespace id, -1 for a name we do not have,
-/// -2 for a missing or non-string one; `number` is the `ack` or `seq` field. Returns the slot an
-/// acknowledgement settles (>= 0) or one of the `RECEIVED_*` codes.
+/// Classifies an envelope (packed as above); `number` is its `ack` or `seq` field. Returns the
+/// slot an acknowledgement settles (>= 0) or one of the `RECEIVED_*` codes.
 #[napi]
-pub fn core_receive(peer: u32, flags: u32, ns: i32, number: f64) -> i64 {
-    let ns = match u32::try_from(ns) {
-        Ok(id) => NsField::Known(id),
-        Err(_) if ns == NS_UNKNOWN => NsField::Unknown,
-        Err(_) => NsField::Invalid,
+pub fn core_receive(envelope: f64, number: f64) -> i64 {
+    let Some(packed) = whole(envelope) else {
+        return RECEIVED_IGNORE;
+    };
+    let flags = packed & 0xf;
+    let Some((peer, ns)) = unpack_lane(packed >> 4) else {
+        return RECEIVED_IGNORE;
+    };
+    let ns = match u64::from(ns) {
+        NS_FIELD_UNKNOWN => NsField::Unknown,
+        NS_FIELD_INVALID => NsField::Invalid,
+        _ => NsField::Known(ns),
     };
     let facts = Facts {
         is_object: flags & FLAG_OBJECT != 0,
@@ -221,6 +257,15 @@ pub fn core_peer_gone(peer: u32) -> Uint32Array {
 }
 
 /// How much state the core holds (for tests and debugging).
+#[napi(object)]
+pub struct CoreStats {
+    pub peers: u32,
+    pub slots: u32,
+    pub pending: u32,
+    pub queued: u32,
+    pub deadline_entries: u32,
+}
+
 #[napi]
 pub fn core_stats() -> CoreStats {
     let stats = with_core(|core| core.stats());

@@ -115,6 +115,14 @@ impl Deadlines {
         None
     }
 
+    /// Drops every entry of every clock (all of them stale: nothing is pending).
+    pub fn clear(&mut self) {
+        for clock in &mut self.clocks {
+            clock.heap = BinaryHeap::new();
+            clock.stale = 0;
+        }
+    }
+
     /// Entries held across all clocks, stale ones included.
     pub fn len(&self) -> usize {
         self.clocks.iter().map(|clock| clock.heap.len()).sum()

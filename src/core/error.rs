@@ -26,8 +26,10 @@ pub enum CoreError {
     UnknownClock,
     /// A namespace id the registry never handed out.
     UnknownNamespaceId,
-    /// A timeout that is not a positive number of milliseconds.
-    BadTimeout,
+    /// A deadline that is not a number.
+    BadDeadline,
+    /// The registry holds as many namespaces as ids can name.
+    TooManyNamespaces,
 }
 
 impl CoreError {
@@ -54,7 +56,8 @@ impl fmt::Display for CoreError {
             CoreError::UnknownSlot => "Internal error: unknown message slot.",
             CoreError::UnknownClock => "Internal error: unknown clock.",
             CoreError::UnknownNamespaceId => "Internal error: unknown namespace id.",
-            CoreError::BadTimeout => "Timeout must be a number of milliseconds greater than 0.",
+            CoreError::BadDeadline => "Internal error: the deadline is not a number.",
+            CoreError::TooManyNamespaces => "Too many namespaces: at most 65534 can exist.",
         })
     }
 }

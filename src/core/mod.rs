@@ -16,7 +16,8 @@ use error::CoreError;
 use peers::Peers;
 use registry::Registry;
 use rustc_hash::FxHashMap;
-use slots::{Deadline, Slot, SlotState, Slots};
+pub use slots::Deadline;
+use slots::{Slot, SlotState, Slots};
 
 pub type PeerId = u32;
 pub type NsId = u32;
@@ -160,17 +161,14 @@ impl Core {
     }
 
     /// `acknowledged()` on a message that went out: remember it until its ack or deadline.
-    #[allow(clippy::too_many_arguments)]
     pub fn watch_sent(
         &mut self,
         peer: PeerId,
         ns: NsId,
         seq: u64,
-        clock: ClockId,
-        now: f64,
-        timeout: f64,
+        deadline: Deadline,
     ) -> Result<SlotId, CoreError> {
-        let at = self.deadline(clock, now, timeout)?;
+        self.check(deadline)?;
         if self.peers.get(peer).is_none() {
             return Err(CoreError::PeerGone);
         }
@@ -182,28 +180,22 @@ impl Core {
             ns,
             seq,
             state: SlotState::Pending,
-            deadline: Some(Deadline { clock, at }),
+            deadline: Some(deadline),
         });
         self.pending.insert((peer, ns, seq), slot);
-        self.push_deadline(slot, clock, at);
+        self.push_deadline(slot, deadline);
         Ok(slot)
     }
 
     /// `acknowledged()` on a message still queued: its timeout runs from now, queued or not.
-    pub fn watch_queued(
-        &mut self,
-        slot: SlotId,
-        clock: ClockId,
-        now: f64,
-        timeout: f64,
-    ) -> Result<(), CoreError> {
-        let at = self.deadline(clock, now, timeout)?;
+    pub fn watch_queued(&mut self, slot: SlotId, deadline: Deadline) -> Result<(), CoreError> {
+        self.check(deadline)?;
         let entry = self.slots.get_mut(slot).ok_or(CoreError::UnknownSlot)?;
         match entry.state {
             SlotState::Queued { awaited: false } => {
                 entry.state = SlotState::Queued { awaited: true };
-                entry.deadline = Some(Deadline { clock, at });
-                self.push_deadline(slot, clock, at);
+                entry.deadline = Some(deadline);
+                self.push_deadline(slot, deadline);
                 Ok(())
             }
             SlotState::Queued { awaited: true } => Ok(()),
@@ -265,6 +257,7 @@ impl Core {
                 }
             }
         }
+        self.shrink_if_idle();
         Announced {
             first_time,
             flushed,
@@ -305,6 +298,7 @@ impl Core {
                 seq: slot.seq,
             });
         }
+        self.shrink_if_idle();
         let slots = &self.slots;
         let next = self.deadlines.next(clock, |due| is_live(slots, due));
         Expired { expired, next }
@@ -343,22 +337,22 @@ impl Core {
         }
     }
 
-    fn deadline(&self, clock: ClockId, now: f64, timeout: f64) -> Result<f64, CoreError> {
-        if !self.deadlines.has_clock(clock) {
+    fn check(&self, deadline: Deadline) -> Result<(), CoreError> {
+        if !self.deadlines.has_clock(deadline.clock) {
             return Err(CoreError::UnknownClock);
         }
-        if timeout.is_nan() || timeout <= 0.0 || !now.is_finite() {
-            return Err(CoreError::BadTimeout);
+        if deadline.at.is_nan() {
+            return Err(CoreError::BadDeadline);
         }
-        Ok(now + timeout)
+        Ok(())
     }
 
-    fn push_deadline(&mut self, slot: SlotId, clock: ClockId, at: f64) {
+    fn push_deadline(&mut self, slot: SlotId, deadline: Deadline) {
         if let Some(generation) = self.slots.generation(slot) {
             self.deadlines.push(
-                clock,
+                deadline.clock,
                 Due {
-                    at,
+                    at: deadline.at,
                     slot,
                     generation,
                 },
@@ -375,6 +369,14 @@ impl Core {
             let slots = &self.slots;
             self.deadlines
                 .forget_one(deadline.clock, |due| is_live(slots, due));
+        }
+        self.shrink_if_idle();
+    }
+
+    /// Nothing held any more: give the memory of the last burst back.
+    fn shrink_if_idle(&mut self) {
+        if self.slots.reset_if_empty() {
+            self.deadlines.clear();
         }
     }
 }

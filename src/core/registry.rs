@@ -8,6 +8,8 @@ use std::collections::HashMap;
 pub const INTERNAL_NAME: &str = "clusterphone";
 /// The internal namespace always has id 0.
 pub const INTERNAL_NS: NsId = 0;
+/// Ids fit in 16 bits, with the two top values kept for "unknown" and "invalid" on the wire side.
+pub const MAX_NAMESPACES: usize = 0xfffe;
 
 #[derive(Debug)]
 pub struct Registry {
@@ -35,10 +37,11 @@ impl Registry {
         if name == INTERNAL_NAME {
             return Err(CoreError::PrivateName);
         }
-        Ok(match self.ids.get(name) {
-            Some(&id) => id,
-            None => self.insert(name),
-        })
+        match self.ids.get(name) {
+            Some(&id) => Ok(id),
+            None if self.names.len() >= MAX_NAMESPACES => Err(CoreError::TooManyNamespaces),
+            None => Ok(self.insert(name)),
+        }
     }
 
     pub fn lookup(&self, name: &str) -> Option<NsId> {

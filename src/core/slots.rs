@@ -27,6 +27,9 @@ pub struct Slot {
     pub deadline: Option<Deadline>,
 }
 
+/// Slab size kept when it empties.
+const KEEP_SLOTS: usize = 1024;
+
 #[derive(Debug)]
 struct Entry {
     /// Bumped every time the slot is freed, so stale deadline entries can tell.
@@ -75,6 +78,18 @@ impl Slots {
         self.free.push(id);
         self.in_use -= 1;
         Some(slot)
+    }
+
+    /// Gives the memory of a burst back once nothing is held (small slabs are kept, so a steady
+    /// trickle does not reallocate). Generations restart, so the caller must drop every deadline
+    /// entry that could still name an old slot.
+    pub fn reset_if_empty(&mut self) -> bool {
+        if self.in_use != 0 || self.entries.len() <= KEEP_SLOTS {
+            return false;
+        }
+        self.entries = Vec::new();
+        self.free = Vec::new();
+        true
     }
 
     pub fn len(&self) -> usize {

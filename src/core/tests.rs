@@ -1,9 +1,18 @@
 //! State transitions of the core, one behaviour per test.
 
 use super::envelope::{Facts, NsField};
+use super::slots::Deadline;
 use super::*;
 
 const CLOCK_NOW: f64 = 1_000.0;
+
+/// The deadline `timeout` ms after `CLOCK_NOW` on `clock`.
+fn at(clock: ClockId, timeout: f64) -> Deadline {
+    Deadline {
+        clock,
+        at: CLOCK_NOW + timeout,
+    }
+}
 
 struct World {
     core: Core,
@@ -65,7 +74,7 @@ fn an_acknowledgement_settles_only_its_own_peers_message() {
         panic!("ready peer");
     };
     let slot = core
-        .watch_sent(a, ns, seq, clock, CLOCK_NOW, 100.0)
+        .watch_sent(a, ns, seq, at(clock, 100.0))
         .expect("watch");
     assert_eq!(
         core.receive(b, ack(ns, seq)),
@@ -96,7 +105,7 @@ fn messages_queue_until_the_namespace_is_announced_and_keep_their_order() {
     else {
         panic!("queued: {first:?} {second:?}");
     };
-    core.watch_queued(s2, clock, CLOCK_NOW, 500.0)
+    core.watch_queued(s2, at(clock, 500.0))
         .expect("watch queued");
     let announced = core.announce(peer, Some(ns));
     assert!(announced.first_time);
@@ -155,12 +164,12 @@ fn deadlines_expire_pending_and_queued_messages() {
     let ready = core.add_peer(true);
     let waiting = core.add_peer(false);
     let sent = core
-        .watch_sent(ready, ns, 1, clock, CLOCK_NOW, 100.0)
+        .watch_sent(ready, ns, 1, at(clock, 100.0))
         .expect("watch");
     let Ok(Sent::Queued { slot: queued, .. }) = core.send(waiting, ns, false, false) else {
         panic!("queued");
     };
-    core.watch_queued(queued, clock, CLOCK_NOW, 200.0)
+    core.watch_queued(queued, at(clock, 200.0))
         .expect("watch queued");
     assert_eq!(core.next_deadline(clock), Some(CLOCK_NOW + 100.0));
 
@@ -189,7 +198,7 @@ fn settled_messages_do_not_expire() {
         clock,
     } = world();
     let peer = core.add_peer(true);
-    core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, 100.0)
+    core.watch_sent(peer, ns, 1, at(clock, 100.0))
         .expect("watch");
     assert!(core.settle(peer, ns, 1).is_some());
     assert!(core.expire(clock, CLOCK_NOW + 1_000.0).expired.is_empty());
@@ -207,12 +216,12 @@ fn a_gone_peer_hands_back_everything_and_leaves_no_state() {
     let Ok(Sent::Queued { slot: queued, .. }) = core.send(peer, ns, false, false) else {
         panic!("queued");
     };
-    core.watch_queued(queued, clock, CLOCK_NOW, 60_000.0)
+    core.watch_queued(queued, at(clock, 60_000.0))
         .expect("watch queued");
     core.announce(peer, None);
     let other = core.open_namespace("other").expect("valid name");
     let sent = core
-        .watch_sent(peer, other, 1, clock, CLOCK_NOW, 60_000.0)
+        .watch_sent(peer, other, 1, at(clock, 60_000.0))
         .expect("watch");
     let held = core.peer_gone(peer);
     assert_eq!(held.len(), 2);
@@ -224,7 +233,7 @@ fn a_gone_peer_hands_back_everything_and_leaves_no_state() {
     );
     assert_eq!(core.send(peer, ns, false, false), Err(CoreError::PeerGone));
     assert_eq!(
-        core.watch_sent(peer, ns, 9, clock, CLOCK_NOW, 1.0),
+        core.watch_sent(peer, ns, 9, at(clock, 1.0)),
         Err(CoreError::PeerGone)
     );
     assert!(core.peer_gone(peer).is_empty(), "idempotent");
@@ -248,18 +257,16 @@ fn bad_input_is_an_error_not_a_panic() {
         clock,
     } = world();
     let peer = core.add_peer(true);
-    for timeout in [0.0, -5.0, f64::NAN] {
-        assert_eq!(
-            core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, timeout),
-            Err(CoreError::BadTimeout)
-        );
-    }
     assert_eq!(
-        core.watch_sent(peer, ns, 1, 99, CLOCK_NOW, 1.0),
+        core.watch_sent(peer, ns, 1, at(clock, f64::NAN)),
+        Err(CoreError::BadDeadline)
+    );
+    assert_eq!(
+        core.watch_sent(peer, ns, 1, at(99, 1.0)),
         Err(CoreError::UnknownClock)
     );
     assert_eq!(
-        core.watch_queued(12345, clock, CLOCK_NOW, 1.0),
+        core.watch_queued(12345, at(clock, 1.0)),
         Err(CoreError::UnknownSlot)
     );
     assert_eq!(
@@ -279,8 +286,8 @@ fn watching_twice_is_one_slot() {
         clock,
     } = world();
     let peer = core.add_peer(true);
-    let a = core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, 10.0);
-    let b = core.watch_sent(peer, ns, 1, clock, CLOCK_NOW, 10.0);
+    let a = core.watch_sent(peer, ns, 1, at(clock, 10.0));
+    let b = core.watch_sent(peer, ns, 1, at(clock, 10.0));
     assert_eq!(a, b);
     assert_eq!(core.stats().slots, 1);
 }
@@ -305,4 +312,32 @@ fn a_sequence_base_applies_to_present_and_future_peers() {
         core.set_sequence_base(999, 5),
         Err(CoreError::UnknownNamespaceId)
     );
+}
+
+#[test]
+fn memory_of_a_burst_is_given_back_and_ids_stay_safe() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let peer = core.add_peer(true);
+    for seq in 1..=3000 {
+        core.watch_sent(peer, ns, seq, at(clock, 10.0))
+            .expect("watch");
+    }
+    // Half are acknowledged, half time out.
+    for seq in 1..=1500 {
+        assert!(core.settle(peer, ns, seq).is_some());
+    }
+    assert_eq!(core.expire(clock, CLOCK_NOW + 10.0).expired.len(), 1500);
+    assert_eq!(core.stats().slots, 0);
+    assert_eq!(core.stats().deadline_entries, 0, "stale entries dropped");
+    // A new message reuses slot ids from scratch and still expires exactly once.
+    let slot = core
+        .watch_sent(peer, ns, 3001, at(clock, 10.0))
+        .expect("watch");
+    let expired = core.expire(clock, CLOCK_NOW + 20.0).expired;
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].slot, slot);
 }
