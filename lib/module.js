@@ -6,6 +6,7 @@ const context = require('./context')
 const shared = require('./shared')
 const { messageBus } = require('./receive')
 const peers = require('./peers')
+const pending = require('./pending')
 
 shared.install(messageBus)
 peers.setUp()
@@ -51,6 +52,19 @@ if (defaultNamespace === clusterphone) {
       }
       context.settings.ackTimeout = value
     },
+  })
+}
+
+if (defaultNamespace === clusterphone) {
+  /**
+   * What the library holds right now (for tests and debugging; not a stable API): the core's
+   * peers, slots, pending acknowledgements, queued messages and deadline entries, and the slots
+   * JavaScript holds resolvers or payloads for. All zero once traffic settles and workers are gone.
+   */
+  Object.defineProperty(clusterphone, '_stats', {
+    enumerable: false,
+    configurable: true,
+    value: () => ({ ...context.core.stats(), held: pending.held() }),
   })
 }
 
