@@ -3,7 +3,27 @@
 // binary lives; when none fits, users get an error that says what to do instead of a bare
 // "Cannot find module".
 
+const fs = require('node:fs')
 const path = require('node:path')
+
+const PACKAGE_DIR = path.join(__dirname, '..')
+
+/**
+ * The binary `npm install` built next to the package, if there is exactly one for this platform
+ * and arch: requiring it directly skips compiling the generated loader, which matters for how
+ * fast a freshly forked worker is ready. Anything else goes through binding.js.
+ */
+function builtBinary() {
+  const prefix = `clusterphone.${process.platform}-${process.arch}`
+  let names
+  try {
+    names = fs.readdirSync(PACKAGE_DIR)
+  } catch {
+    return undefined
+  }
+  const found = names.filter((name) => name.startsWith(prefix) && name.endsWith('.node'))
+  return found.length === 1 ? path.join(PACKAGE_DIR, found[0]) : undefined
+}
 
 function platformName() {
   const { platform, arch } = process
@@ -16,7 +36,9 @@ function platformName() {
 function loadCore() {
   const override = process.env.CLUSTERPHONE_NATIVE_PATH
   try {
-    return override ? require(path.resolve(override)) : require('../binding.js')
+    if (override) return require(path.resolve(override))
+    const built = builtBinary()
+    return built !== undefined ? require(built) : require('../binding.js')
   } catch (cause) {
     const target = platformName()
     const error = new Error(
