@@ -79,6 +79,7 @@ class Message {
     } else {
       slot = core.watchSent(peer.lanes + this.ns.id, this.seq, deadline)
       if (slot < 0) {
+        // -1: the peer went away since the send.
         reject(peer.goneReason ?? errors.workerDied())
         return promise
       }

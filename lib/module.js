@@ -7,6 +7,7 @@ const shared = require('./shared')
 const { messageBus } = require('./receive')
 const peers = require('./peers')
 const pending = require('./pending')
+const errors = require('./errors')
 
 shared.install(messageBus)
 peers.setUp()
@@ -50,7 +51,9 @@ if (defaultNamespace === clusterphone) {
         foreignLoad = false
         return
       }
-      context.settings.ackTimeout = value
+      const timeout = typeof value === 'number' ? value : parseInt(value, 10)
+      if (!(timeout > 0)) throw errors.timeoutNotANumber()
+      context.settings.ackTimeout = timeout
     },
   })
 }

@@ -7,6 +7,9 @@
 //! - an envelope is `(lane * 16) + flags`, where the namespace part may also be 65534 (a name we
 //!   do not have) or 65535 (not a usable name);
 //! - deadlines are on the clock last named with `coreUseClock`.
+//!
+//! The four calls made per message (`coreSend`, `coreWatchSent`, `coreSettle`, `coreReceive`)
+//! are raw N-API callbacks in src/fast.rs, a third of the cost of these generated ones.
 
 use crate::core::envelope::{sequence_number, Facts, NsField};
 use crate::core::error::{CoreError, ErrorClass};
@@ -21,10 +24,10 @@ thread_local! {
     /// JavaScript instance (lib/shared.js), so one core per thread is all there is.
     static CORE: RefCell<Core> = RefCell::new(Core::default());
     /// The clock new deadlines are set on (see `coreUseClock`).
-    static CLOCK: Cell<u32> = const { Cell::new(0) };
+    pub(crate) static CLOCK: Cell<u32> = const { Cell::new(0) };
 }
 
-fn with_core<T>(f: impl FnOnce(&mut Core) -> T) -> T {
+pub(crate) fn with_core<T>(f: impl FnOnce(&mut Core) -> T) -> T {
     CORE.with(|core| f(&mut core.borrow_mut()))
 }
 
@@ -47,7 +50,7 @@ const RECEIVED_UNMATCHED_ACK: i64 = -5;
 const RECEIVED_ANNOUNCE: i64 = -6;
 
 /// A non-negative integer below 2^53 from a JavaScript number.
-fn whole(value: f64) -> Option<u64> {
+pub(crate) fn whole(value: f64) -> Option<u64> {
     if (0.0..=crate::core::envelope::MAX_SAFE_INTEGER).contains(&value) && value.fract() == 0.0 {
         Some(value as u64)
     } else {
@@ -56,7 +59,7 @@ fn whole(value: f64) -> Option<u64> {
 }
 
 /// (peer, namespace) of a lane number.
-fn unpack_lane(lane: u64) -> Option<(PeerId, NsId)> {
+pub(crate) fn unpack_lane(lane: u64) -> Option<(PeerId, NsId)> {
     let peer = PeerId::try_from(lane >> LANE_NS_BITS).ok()?;
     Some((peer, (lane & 0xffff) as NsId))
 }
@@ -119,49 +122,21 @@ pub fn core_use_clock(clock: u32) {
     CLOCK.with(|current| current.set(clock));
 }
 
-fn sent(env: &Env, result: std::result::Result<Sent, CoreError>) -> Result<f64> {
-    match result {
-        Ok(Sent::Now { seq }) => Ok(seq as f64),
-        Ok(Sent::Queued { slot, .. }) => Ok(-(f64::from(slot) + 1.0)),
-        Err(err) => Err(throw(env, err)),
+/// A send's result as JavaScript gets it: the seq (> 0) to write now, or `-(slot + 1)` queued.
+pub(crate) fn sent_number(sent: Sent) -> f64 {
+    match sent {
+        Sent::Now { seq } => seq as f64,
+        Sent::Queued { slot, .. } => -(f64::from(slot) + 1.0),
     }
 }
 
-/// A message without a handle on `lane`: its sequence number (> 0) to write now, or
-/// `-(slot + 1)` when it is queued (its seq comes back from `coreAnnounce`).
-#[napi]
-pub fn core_send(env: Env, lane: f64) -> Result<f64> {
-    let (peer, ns) = lane_of(&env, lane)?;
-    sent(&env, with_core(|core| core.send(peer, ns, false, false)))
-}
-
-/// `coreSend` for a message with a handle, which is queued only when `force_queue`.
+/// `coreSend` (src/fast.rs) for a message with a handle, which is queued only when `force_queue`.
 #[napi]
 pub fn core_send_handle(env: Env, lane: f64, force_queue: bool) -> Result<f64> {
     let (peer, ns) = lane_of(&env, lane)?;
-    sent(
-        &env,
-        with_core(|core| core.send(peer, ns, true, force_queue)),
-    )
-}
-
-/// Awaits the acknowledgement of message `seq` sent on `lane`, until `deadline` on the current
-/// clock; returns its slot, or -1 when the peer is gone.
-#[napi]
-pub fn core_watch_sent(env: Env, lane: f64, seq: f64, deadline: f64) -> Result<i64> {
-    let (peer, ns) = lane_of(&env, lane)?;
-    let Some(seq) = sequence_number(seq) else {
-        return Err(throw(&env, CoreError::UnknownSlot));
-    };
-    let deadline = Deadline {
-        clock: CLOCK.with(Cell::get),
-        at: deadline,
-    };
-    match with_core(|core| core.watch_sent(peer, ns, seq, deadline)) {
-        Ok(slot) => Ok(i64::from(slot)),
-        Err(CoreError::PeerGone) => Ok(-1),
-        Err(err) => Err(throw(&env, err)),
-    }
+    with_core(|core| core.send(peer, ns, true, force_queue))
+        .map(sent_number)
+        .map_err(|err| throw(&env, err))
 }
 
 /// Awaits the acknowledgement of a queued message until `deadline` on the current clock.
@@ -174,21 +149,10 @@ pub fn core_watch_queued(env: Env, slot: u32, deadline: f64) -> Result<()> {
     with_core(|core| core.watch_queued(slot, deadline)).map_err(|err| throw(&env, err))
 }
 
-/// Forgets the awaited message `seq` on `lane`; returns its slot, or -1 when none was awaited.
-#[napi]
-pub fn core_settle(lane: f64, seq: f64) -> i64 {
-    let Some((peer, ns)) = whole(lane).and_then(unpack_lane) else {
-        return -1;
-    };
-    sequence_number(seq)
-        .and_then(|seq| with_core(|core| core.settle(peer, ns, seq)))
-        .map_or(-1, i64::from)
-}
-
 /// Classifies an envelope (packed as above); `number` is its `ack` or `seq` field. Returns the
-/// slot an acknowledgement settles (>= 0) or one of the `RECEIVED_*` codes.
-#[napi]
-pub fn core_receive(envelope: f64, number: f64) -> i64 {
+/// slot an acknowledgement settles (>= 0) or one of the `RECEIVED_*` codes. (`coreReceive`, a
+/// raw callback in src/fast.rs.)
+pub(crate) fn receive(envelope: f64, number: f64) -> i64 {
     let Some(packed) = whole(envelope) else {
         return RECEIVED_IGNORE;
     };

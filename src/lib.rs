@@ -10,3 +10,5 @@ pub mod core;
 // The binding is exercised by the JavaScript tests; napi-derive registers nothing under cfg(test).
 #[cfg(all(feature = "napi", not(test)))]
 mod binding;
+#[cfg(all(feature = "napi", not(test)))]
+mod fast;
