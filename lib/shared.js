@@ -59,7 +59,8 @@ function install(messageBus) {
 function publish(name, entry) {
   if (hasOwn.call(state.namespaces, name)) return
   ours.add(entry)
-  state.namespaces[name] = entry
+  // An own property even for names like "__proto__", which plain assignment would not make.
+  Object.defineProperty(state.namespaces, name, { value: entry, writable: true, enumerable: true, configurable: true })
 }
 
 /** The entry another library made for `name`, if any. */
