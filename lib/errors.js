@@ -1,50 +1,88 @@
 'use strict'
-// Every message the JavaScript layer words itself, in one place. The core's own messages
-// (namespace names, dead workers, queued handles) come from Rust.
+// Every error the JavaScript layer makes, in one place, each with a stable `code` users can
+// branch on. The core's own messages (namespace names, dead workers, queued handles) come from
+// Rust with codes of their own (src/core/error.rs).
 
 const UNKNOWN_NAMESPACE = 'Unknown namespace.'
 const UNHANDLED = 'Unhandled message type'
 const HANDLER_THREW = 'Message handler threw an error: '
 
-/** Marks an error as the library's own, as bluebird's `.error()` expects. */
-function operational(error) {
+const CODES = {
+  TIMEOUT: 'ERR_CLUSTERPHONE_TIMEOUT',
+  WORKER_DIED: 'ERR_CLUSTERPHONE_WORKER_DIED',
+  HANDLER: 'ERR_CLUSTERPHONE_HANDLER',
+  UNHANDLED: 'ERR_CLUSTERPHONE_UNHANDLED',
+  UNKNOWN_NAMESPACE: 'ERR_CLUSTERPHONE_UNKNOWN_NAMESPACE',
+  ABORTED: 'ERR_CLUSTERPHONE_ABORTED',
+  SEND_FAILED: 'ERR_CLUSTERPHONE_SEND_FAILED',
+  INVALID_ARG: 'ERR_CLUSTERPHONE_INVALID_ARG',
+}
+
+/**
+ * Marks an error as the library's own, as bluebird's `.error()` expects (non-enumerable
+ * `isOperational`), and gives it `code` unless it has one (Node's own errors keep theirs).
+ */
+function operational(error, code) {
   Object.defineProperty(error, 'isOperational', {
     value: true,
     enumerable: false,
     writable: true,
     configurable: true,
   })
+  if (code !== undefined && error.code === undefined) error.code = code
+  return error
+}
+
+function withCode(error, code) {
+  error.code = code
   return error
 }
 
 function timedOut(cmd, seq, peerLabel, nsName) {
   return operational(
-    new Error(
-      `Timed out waiting for acknowledgement for message ${cmd} with seq ${seq} to ${peerLabel} in namespace ${nsName}`,
-    ),
+    new Error(`Timed out waiting for acknowledgement for message ${cmd} with seq ${seq} to ${peerLabel} in namespace ${nsName}`),
+    CODES.TIMEOUT,
   )
 }
 
-function workerDied(cause) {
+/** The worker (or child process) went away; `exitCode`/`signal` as far as they are known yet. */
+function workerDied(cause, exitCode = null, signal = null) {
   const error = new Error('Undeliverable message: worker died before we could get acknowledgement', cause ? { cause } : undefined)
-  return operational(error)
+  error.exitCode = exitCode
+  error.signal = signal
+  return operational(error, CODES.WORKER_DIED)
 }
 
 function primaryGone() {
   return operational(
     new Error('Undeliverable message: disconnected from the primary (worker died or was disconnected) before we could get acknowledgement'),
+    CODES.WORKER_DIED,
   )
+}
+
+/** A write that failed: Node's own error where there is one (it keeps its code). */
+function sendFailed(cause) {
+  if (cause instanceof Error) return operational(cause, CODES.SEND_FAILED)
+  return operational(new Error(`Send failed: ${safeString(cause)}`), CODES.SEND_FAILED)
+}
+
+function aborted(reason) {
+  const error = new Error('The acknowledgement was aborted', reason !== undefined ? { cause: reason } : undefined)
+  error.name = 'AbortError'
+  return operational(error, CODES.ABORTED)
 }
 
 /** The sender's view of an error acknowledgement: `"Unknown namespace."` or `{ msg, origMessage, origStack }`. */
 function fromErrorAck(error) {
   if (error !== null && typeof error === 'object' && typeof error.msg === 'string') {
-    const result = operational(new Error(error.msg))
+    const result = operational(new Error(error.msg), CODES.HANDLER)
     result.origMessage = error.origMessage
     result.origStack = error.origStack
     return result
   }
-  return operational(new Error(safeString(error)))
+  const message = safeString(error)
+  const code = message === UNKNOWN_NAMESPACE ? CODES.UNKNOWN_NAMESPACE : message === UNHANDLED ? CODES.UNHANDLED : CODES.HANDLER
+  return operational(new Error(message), code)
 }
 
 /** The wire form of whatever a handler threw or rejected with. */
@@ -72,23 +110,31 @@ function safeString(value) {
 }
 
 function commandRequired() {
-  return new TypeError('Command is required.')
+  return withCode(new TypeError('Command is required.'), CODES.INVALID_ARG)
 }
 
 function workerRequired() {
-  return new TypeError('Worker must be specified')
+  return withCode(new TypeError('Worker must be specified'), CODES.INVALID_ARG)
 }
 
 function onlyImmediately() {
-  return new Error('within() / acknowledged() calls are only valid immediately after sending a message.')
+  return withCode(new Error('within() / acknowledged() calls are only valid immediately after sending a message.'), CODES.INVALID_ARG)
 }
 
 function withinAfterAcknowledged() {
-  return new Error('within() must be called *before* acknowledged()')
+  return withCode(new Error('within() must be called *before* acknowledged()'), CODES.INVALID_ARG)
 }
 
 function timeoutNotANumber() {
-  return new Error('Timeout must be a number')
+  return withCode(new Error('Timeout must be a number'), CODES.INVALID_ARG)
+}
+
+function signalAfterAcknowledged() {
+  return withCode(new Error('signal() must be called *before* acknowledged()'), CODES.INVALID_ARG)
+}
+
+function notAnAbortSignal() {
+  return withCode(new TypeError('signal() takes an AbortSignal'), CODES.INVALID_ARG)
 }
 
 function ackedTwice(cmd) {
@@ -96,12 +142,15 @@ function ackedTwice(cmd) {
 }
 
 module.exports = {
+  CODES,
   UNKNOWN_NAMESPACE,
   UNHANDLED,
   operational,
   timedOut,
   workerDied,
   primaryGone,
+  sendFailed,
+  aborted,
   fromErrorAck,
   toErrorAck,
   commandRequired,
@@ -109,5 +158,7 @@ module.exports = {
   onlyImmediately,
   withinAfterAcknowledged,
   timeoutNotANumber,
+  notAnAbortSignal,
+  signalAfterAcknowledged,
   ackedTwice,
 }

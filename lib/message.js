@@ -27,6 +27,7 @@ class Message {
     this.timeout = context.settings.ackTimeout
     this.turn = currentTurn()
     this.promise = undefined
+    this.abortSignal = undefined
   }
 
   within(ms) {
@@ -35,6 +36,29 @@ class Message {
     const timeout = typeof ms === 'number' ? ms : parseInt(ms, 10)
     if (!(timeout > 0)) throw errors.timeoutNotANumber()
     this.timeout = timeout
+    return this
+  }
+
+  /**
+   * Cancels with an AbortSignal: when it aborts, the acknowledgement rejects with an AbortError
+   * and a message still queued is never sent. An already aborted signal does that at once.
+   */
+  signal(abortSignal) {
+    if (!isCurrentTurn(this.turn)) throw errors.onlyImmediately()
+    if (this.promise !== undefined) throw errors.signalAfterAcknowledged()
+    if (
+      abortSignal === null ||
+      typeof abortSignal !== 'object' ||
+      typeof abortSignal.aborted !== 'boolean' ||
+      typeof abortSignal.addEventListener !== 'function'
+    ) {
+      throw errors.notAnAbortSignal()
+    }
+    this.abortSignal = abortSignal
+    if (this.slot >= 0) {
+      if (abortSignal.aborted) cancelSlot(this.slot, abortSignal)
+      else cancelOnAbort(this.slot, abortSignal)
+    }
     return this
   }
 
@@ -64,6 +88,11 @@ class Message {
       reject(this.failure)
       return promise
     }
+    const abortSignal = this.abortSignal
+    if (abortSignal !== undefined && abortSignal.aborted) {
+      reject(errors.aborted(abortSignal.reason))
+      return promise
+    }
     const peer = this.peer
     if (peer.goneReason !== null) {
       reject(peer.goneReason)
@@ -85,9 +114,23 @@ class Message {
       }
     }
     pending.hold(slot, resolve, reject, this.cmd)
+    // A queued message listens since signal(); a sent one from now on.
+    if (abortSignal !== undefined && this.slot < 0) cancelOnAbort(slot, abortSignal)
     clock.arm(deadline, now)
     return promise
   }
+}
+
+/** Gives up on what `slot` holds: never sent if queued, rejected with an AbortError if awaited. */
+function cancelSlot(slot, abortSignal) {
+  if (context.core.cancel(slot)) pending.reject(slot, errors.aborted(abortSignal.reason))
+}
+
+/** Cancels `slot` when the signal aborts; the listener goes when the slot is forgotten. */
+function cancelOnAbort(slot, abortSignal) {
+  const onAbort = () => cancelSlot(slot, abortSignal)
+  abortSignal.addEventListener('abort', onAbort, { once: true })
+  pending.onForget(slot, () => abortSignal.removeEventListener('abort', onAbort))
 }
 
 module.exports = { Message }

@@ -15,6 +15,7 @@ const send = require('./send')
 const receive = require('./receive')
 const shared = require('./shared')
 const errors = require('./errors')
+const debug = require('./debug')
 
 const INTERNAL_NAME = 'clusterphone'
 /** Where our sequence numbers start in a namespace shared with another library. */
@@ -121,6 +122,7 @@ function onWorkerReady(peer, payload) {
 function onExpired(slot, peerId, nsId, seq) {
   const peer = peers.byPeerId(peerId)
   const record = byId[nsId]
+  if (debug.enabled) debug('timeout %s ns=%s cmd=%s seq=%d', peer?.label, record?.name, pending.commandOf(slot), seq)
   pending.reject(
     slot,
     errors.timedOut(pending.commandOf(slot), seq, peer === undefined ? `peer ${peerId}` : peer.label, record === undefined ? nsId : record.name),

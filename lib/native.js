@@ -70,6 +70,7 @@ function createCore() {
     settle: binding.coreSettle,
     receive: binding.coreReceive,
     announce: binding.coreAnnounce,
+    cancel: binding.coreCancel,
     expire: binding.coreExpire,
     peerGone: binding.corePeerGone,
     stats: binding.coreStats,

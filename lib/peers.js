@@ -9,6 +9,7 @@ const context = require('./context')
 const pending = require('./pending')
 const errors = require('./errors')
 const { LANE_PEER } = require('./native')
+const debug = require('./debug')
 
 const kPeer = Symbol('clusterphone.peer')
 const byId = new Map()
@@ -23,7 +24,7 @@ class Peer {
     /** Why acknowledgements to this peer can no longer arrive, once it is gone. */
     this.goneReason = null
     this.onSent = (err) => {
-      if (err) gone(this, context.isPrimary ? errors.workerDied(err) : operationalSendError(err))
+      if (err) gone(this, context.isPrimary ? errors.workerDied(err) : errors.sendFailed(err))
     }
     byId.set(this.id, this)
   }
@@ -32,10 +33,6 @@ class Peer {
   write(message, handle) {
     return this.target.send(message, handle, undefined, this.onSent)
   }
-}
-
-function operationalSendError(err) {
-  return err instanceof Error ? errors.operational(err) : errors.primaryGone()
 }
 
 /** The record of a cluster Worker, made on first sight. */
@@ -61,6 +58,7 @@ function gone(peer, reason) {
   peer.goneReason = reason
   byId.delete(peer.id)
   const slots = context.core.peerGone(peer.id)
+  if (debug.enabled) debug('gone %s: %d acknowledgements or queued messages dropped', peer.label, slots.length)
   for (let i = 0; i < slots.length; i++) pending.reject(slots[i], reason)
 }
 
@@ -72,12 +70,15 @@ let primary = null
 
 function setUp() {
   if (context.isPrimary) {
-    const onWorkerGone = (worker) => {
+    // 'disconnect' usually comes first; exitCode/signal are filled in when already known.
+    cluster.on('disconnect', (worker) => {
       const peer = worker[kPeer]
-      if (peer !== undefined) gone(peer, errors.workerDied())
-    }
-    cluster.on('disconnect', onWorkerGone)
-    cluster.on('exit', onWorkerGone)
+      if (peer !== undefined) gone(peer, errors.workerDied(undefined, worker.process?.exitCode ?? null, worker.process?.signalCode ?? null))
+    })
+    cluster.on('exit', (worker, code, signal) => {
+      const peer = worker[kPeer]
+      if (peer !== undefined) gone(peer, errors.workerDied(undefined, code ?? null, signal ?? null))
+    })
   } else {
     primary = new Peer(process, true, 'master')
     process.on('disconnect', () => gone(primary, errors.primaryGone()))

@@ -8,6 +8,8 @@ const rejecters = []
 const commands = []
 /** Queued messages: { cmd, payload, handle } until the worker announces the namespace. */
 const queued = []
+/** Called when a slot is forgotten (removes an AbortSignal listener); rare, so sparse. */
+const cleanups = []
 /** Slots holding anything; at 0 long arrays drop their length, so a burst leaves no heap behind. */
 let count = 0
 const KEEP_LENGTH = 1024
@@ -42,12 +44,23 @@ function forget(slot) {
   rejecters[slot] = undefined
   commands[slot] = undefined
   queued[slot] = undefined
+  const cleanup = cleanups[slot]
+  if (cleanup !== undefined) {
+    cleanups[slot] = undefined
+    cleanup()
+  }
   if (--count === 0 && Math.max(rejecters.length, queued.length) > KEEP_LENGTH) {
     resolvers.length = 0
     rejecters.length = 0
     commands.length = 0
     queued.length = 0
+    cleanups.length = 0
   }
+}
+
+/** Runs `fn` once when `slot` is forgotten (settled, expired, flushed unawaited, peer gone). */
+function onForget(slot, fn) {
+  cleanups[slot] = fn
 }
 
 function resolve(slot, value) {
@@ -67,4 +80,4 @@ function held() {
   return count
 }
 
-module.exports = { hold, isAwaited, queue, queuedMessage, commandOf, forget, resolve, reject, held }
+module.exports = { hold, isAwaited, queue, queuedMessage, commandOf, forget, onForget, resolve, reject, held }

@@ -6,6 +6,7 @@ const context = require('./context')
 const pending = require('./pending')
 const peers = require('./peers')
 const errors = require('./errors')
+const debug = require('./debug')
 
 const {
   NS_UNKNOWN,
@@ -29,6 +30,7 @@ const hooks = {
 }
 
 function sendAck(peer, nsName, seq, reply, error) {
+  if (debug.enabled) debug('ack %s ns=%s seq=%d%s', peer.label, nsName, seq, error === undefined ? '' : ' error')
   const ack = { __clusterphone: { ns: nsName, ack: seq, reply, error } }
   try {
     peer.write(ack, undefined)
@@ -74,6 +76,7 @@ function receive(peer, envelope, handle) {
     (cmd === 'workerReady' ? FLAG_WORKER_READY : 0)
   const lane = peer.lanes + (ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID)
   const result = core.receive(lane * 16 + flags, typeof number === 'number' ? number : NaN)
+  if (debug.enabled) debugReceive(peer, nsName, cmd, number, isAck, result)
   if (result >= 0) {
     settleFromAck(result, envelope.error, envelope.reply)
   } else if (result === RECEIVED.DELIVER) {
@@ -87,6 +90,11 @@ function receive(peer, envelope, handle) {
   } else if (result === RECEIVED.UNMATCHED_ACK && ns.foreign !== null) {
     settleForeign(peer, ns.foreign, number, envelope)
   }
+}
+
+function debugReceive(peer, nsName, cmd, number, isAck, result) {
+  const what = isAck ? (result >= 0 ? 'acknowledgement' : 'acknowledgement (nothing awaits it)') : `cmd=${cmd}`
+  debug('receive %s ns=%s seq=%s %s', peer.label, nsName, number, what)
 }
 
 /** An acknowledgement for a message another library in this process sent (1.x's `getPending`). */

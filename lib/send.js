@@ -8,6 +8,7 @@ const pending = require('./pending')
 const peers = require('./peers')
 const errors = require('./errors')
 const { Message } = require('./message')
+const debug = require('./debug')
 
 /** The command as 1.x took it: turned into a string; empty, null, undefined or [] are refused. */
 function commandOf(cmd) {
@@ -30,10 +31,12 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle) {
   const lane = peer.lanes + ns.id
   const result = handle ? core.sendHandle(lane, forceQueueHandle === true) : core.send(lane)
   if (result > 0) {
+    if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, result)
     peer.write(envelope(ns.name, command, result, payload), handle)
     return new Message(peer, ns, command, result, -1, undefined)
   }
   const slot = -result - 1
+  if (debug.enabled) debug('queue %s ns=%s cmd=%s (not ready)', peer.label, ns.name, command)
   const message = new Message(peer, ns, command, 0, slot, undefined)
   pending.queue(slot, { message, payload, handle })
   return message
@@ -45,10 +48,11 @@ function sendToPrimary(ns, cmd, payload, handle) {
   // In a worker a failed send never throws: the acknowledgement rejects with the reason.
   if (peer.goneReason !== null) return new Message(peer, ns, command, 0, -1, peer.goneReason)
   const seq = context.core.send(peer.lanes + ns.id)
+  if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, seq)
   try {
     peer.write(envelope(ns.name, command, seq, payload), handle)
   } catch (err) {
-    return new Message(peer, ns, command, seq, -1, errors.operational(err))
+    return new Message(peer, ns, command, seq, -1, errors.sendFailed(err))
   }
   return new Message(peer, ns, command, seq, -1, undefined)
 }
@@ -69,10 +73,11 @@ function flush(peer, ns, announced) {
     message.seq = seq
     const awaited = pending.isAwaited(slot)
     if (!awaited) pending.forget(slot)
+    if (debug.enabled) debug('flush %s ns=%s cmd=%s seq=%d', peer.label, ns.name, message.cmd, seq)
     try {
       peer.write(envelope(ns.name, message.cmd, seq, payload), handle)
     } catch (err) {
-      const reason = errors.operational(err)
+      const reason = errors.sendFailed(err)
       message.failure = reason
       if (awaited && context.core.settle(peer.lanes + ns.id, seq) === slot) pending.reject(slot, reason)
     }

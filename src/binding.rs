@@ -68,8 +68,8 @@ pub(crate) fn unpack_lane(lane: u64) -> Option<(PeerId, NsId)> {
 fn throw(env: &Env, err: CoreError) -> Error {
     let message = err.to_string();
     let thrown = match err.class() {
-        ErrorClass::TypeError => env.throw_type_error(&message, None),
-        ErrorClass::Error => env.throw_error(&message, None),
+        ErrorClass::TypeError => env.throw_type_error(&message, Some(err.code())),
+        ErrorClass::Error => env.throw_error(&message, Some(err.code())),
     };
     match thrown {
         Ok(()) => Error::from_status(Status::PendingException),
@@ -182,6 +182,12 @@ pub(crate) fn receive(envelope: f64, number: f64) -> i64 {
         Received::UnmatchedAck => RECEIVED_UNMATCHED_ACK,
         Received::Announce => RECEIVED_ANNOUNCE,
     }
+}
+
+/// Gives up on the message held in `slot` (its signal aborted); false when it holds nothing.
+#[napi]
+pub fn core_cancel(slot: u32) -> bool {
+    with_core(|core| core.cancel(slot))
 }
 
 /// `peer` announced namespace `ns` (-1: one we do not have). Returns

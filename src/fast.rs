@@ -67,11 +67,14 @@ unsafe fn number(env: sys::napi_env, value: f64) -> sys::napi_value {
 /// `env` must be the running callback's.
 unsafe fn throw(env: sys::napi_env, err: CoreError) -> sys::napi_value {
     let message = CString::new(err.to_string()).unwrap_or_default();
-    // SAFETY: a null code is allowed; `message` outlives the call.
+    let code = CString::new(err.code()).unwrap_or_default();
+    // SAFETY: `code` and `message` are NUL-terminated and outlive the call.
     unsafe {
         match err.class() {
-            ErrorClass::TypeError => sys::napi_throw_type_error(env, ptr::null(), message.as_ptr()),
-            ErrorClass::Error => sys::napi_throw_error(env, ptr::null(), message.as_ptr()),
+            ErrorClass::TypeError => {
+                sys::napi_throw_type_error(env, code.as_ptr(), message.as_ptr())
+            }
+            ErrorClass::Error => sys::napi_throw_error(env, code.as_ptr(), message.as_ptr()),
         };
     }
     ptr::null_mut()

@@ -39,11 +39,25 @@ impl Ord for Due {
 
 /// Entries allowed to go stale before a rebuild is considered.
 const STALE_SLACK: usize = 1024;
+/// Heap capacity kept when a clock is cleared.
+const KEEP_ENTRIES: usize = 1024;
 
 #[derive(Debug, Default)]
 struct Clock {
     heap: BinaryHeap<Reverse<Due>>,
     stale: usize,
+}
+
+impl Clock {
+    /// Rebuilds the heap without its stale entries once they outnumber the live ones (plus slack),
+    /// so the heap never holds more than about twice what is pending.
+    fn compact_if_mostly_stale(&mut self, is_live: impl Fn(&Due) -> bool) {
+        let live = self.heap.len().saturating_sub(self.stale);
+        if self.stale > live + STALE_SLACK {
+            self.heap.retain(|Reverse(due)| is_live(due));
+            self.stale = 0;
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -73,11 +87,7 @@ impl Deadlines {
             return;
         };
         clock.stale += 1;
-        let live = clock.heap.len().saturating_sub(clock.stale);
-        if clock.stale > live + STALE_SLACK {
-            clock.heap.retain(|Reverse(due)| is_live(due));
-            clock.stale = 0;
-        }
+        clock.compact_if_mostly_stale(is_live);
     }
 
     /// Pops the earliest live entry due at `now` or before, skipping stale ones on the way.
@@ -87,6 +97,10 @@ impl Deadlines {
         now: f64,
         is_live: impl Fn(&Due) -> bool,
     ) -> Option<Due> {
+        // A clock that reads NaN is at no time: nothing is due (deadlines themselves are never NaN).
+        if now.is_nan() {
+            return None;
+        }
         let clock = self.clocks.get_mut(clock as usize)?;
         while let Some(Reverse(due)) = clock.heap.peek() {
             if due.at > now {
@@ -102,9 +116,11 @@ impl Deadlines {
         None
     }
 
-    /// Drops stale entries from the top, then reports the earliest live deadline.
+    /// Drops stale entries from the top, then reports the earliest live deadline. Expiring live
+    /// entries can leave the stale ones behind them outnumbering the rest: they are compacted here.
     pub fn next(&mut self, clock: ClockId, is_live: impl Fn(&Due) -> bool) -> Option<f64> {
         let clock = self.clocks.get_mut(clock as usize)?;
+        clock.compact_if_mostly_stale(&is_live);
         while let Some(Reverse(due)) = clock.heap.peek() {
             if is_live(due) {
                 return Some(due.at);
@@ -115,10 +131,15 @@ impl Deadlines {
         None
     }
 
-    /// Drops every entry of every clock (all of them stale: nothing is pending).
+    /// Drops every entry of every clock (all of them stale: nothing is pending). A small heap keeps
+    /// its memory, so a steady trickle does not reallocate; a burst's is given back.
     pub fn clear(&mut self) {
         for clock in &mut self.clocks {
-            clock.heap = BinaryHeap::new();
+            if clock.heap.capacity() > KEEP_ENTRIES {
+                clock.heap = BinaryHeap::new();
+            } else {
+                clock.heap.clear();
+            }
             clock.stale = 0;
         }
     }

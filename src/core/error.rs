@@ -33,6 +33,21 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// The stable `code` the JavaScript error carries.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::NameRequired => "ERR_CLUSTERPHONE_INVALID_ARG",
+            CoreError::PrivateName => "ERR_CLUSTERPHONE_PRIVATE_NAMESPACE",
+            CoreError::PeerGone => "ERR_CLUSTERPHONE_WORKER_DEAD",
+            CoreError::HandleNotQueueable => "ERR_CLUSTERPHONE_HANDLE_NOT_QUEUEABLE",
+            CoreError::TooManyNamespaces => "ERR_CLUSTERPHONE_TOO_MANY_NAMESPACES",
+            CoreError::UnknownSlot
+            | CoreError::UnknownClock
+            | CoreError::UnknownNamespaceId
+            | CoreError::BadDeadline => "ERR_CLUSTERPHONE_INTERNAL",
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             CoreError::NameRequired | CoreError::HandleNotQueueable => ErrorClass::TypeError,

@@ -226,6 +226,26 @@ impl Core {
         Some(slot)
     }
 
+    /// Gives up on a held message (its signal aborted): a queued one is never sent, a pending one
+    /// no longer awaited. False when the slot holds nothing.
+    pub fn cancel(&mut self, slot: SlotId) -> bool {
+        let Some(entry) = self.slots.get(slot).copied() else {
+            return false;
+        };
+        match entry.state {
+            SlotState::Pending => {
+                self.pending.remove(&(entry.peer, entry.ns, entry.seq));
+            }
+            SlotState::Queued { .. } => {
+                if let Some(peer) = self.peers.get_mut(entry.peer) {
+                    peer.lane(entry.ns).queue.retain(|&queued| queued != slot);
+                }
+            }
+        }
+        self.release(slot);
+        true
+    }
+
     /// The peer announced namespace `ns` (None: one this process does not have). The peer is
     /// ready from now on, and that namespace's queue is handed back in order to be sent.
     pub fn announce(&mut self, peer: PeerId, ns: Option<NsId>) -> Announced {
@@ -268,6 +288,9 @@ impl Core {
     /// dropped, never sent late) and handed back to be rejected.
     pub fn expire(&mut self, clock: ClockId, now: f64) -> Expired {
         let mut expired = Vec::new();
+        // Queues that lost a message; pruned once each afterwards (one `retain` per expired message
+        // made expiring n queued messages cost O(n^2)).
+        let mut pruned: Vec<(PeerId, NsId)> = Vec::new();
         loop {
             let slots = &self.slots;
             let Some(due) = self
@@ -284,10 +307,8 @@ impl Core {
                     self.pending.remove(&(slot.peer, slot.ns, slot.seq));
                 }
                 SlotState::Queued { .. } => {
-                    if let Some(peer) = self.peers.get_mut(slot.peer) {
-                        peer.lane(slot.ns)
-                            .queue
-                            .retain(|&queued| queued != due.slot);
+                    if pruned.last() != Some(&(slot.peer, slot.ns)) {
+                        pruned.push((slot.peer, slot.ns));
                     }
                 }
             }
@@ -297,6 +318,18 @@ impl Core {
                 ns: slot.ns,
                 seq: slot.seq,
             });
+        }
+        // No slot was taken in between, so the ids still held are exactly the queue's survivors.
+        pruned.sort_unstable();
+        pruned.dedup();
+        for (peer, ns) in pruned {
+            if let Some(state) = self.peers.get_mut(peer) {
+                let slots = &self.slots;
+                state
+                    .lane(ns)
+                    .queue
+                    .retain(|&queued| slots.get(queued).is_some());
+            }
         }
         self.shrink_if_idle();
         let slots = &self.slots;
@@ -373,11 +406,14 @@ impl Core {
         self.shrink_if_idle();
     }
 
-    /// Nothing held any more: give the memory of the last burst back.
+    /// Nothing held any more: every deadline entry left is stale, so drop them all (else they
+    /// linger until their clock's timer fires), and give the memory of the last burst back.
     fn shrink_if_idle(&mut self) {
-        if self.slots.reset_if_empty() {
-            self.deadlines.clear();
+        if !self.slots.is_empty() {
+            return;
         }
+        self.slots.reset_if_empty();
+        self.deadlines.clear();
     }
 }
 
@@ -400,5 +436,7 @@ pub enum Received {
     Unhandled,
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

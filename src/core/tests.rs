@@ -315,6 +315,40 @@ fn a_sequence_base_applies_to_present_and_future_peers() {
 }
 
 #[test]
+fn a_cancelled_message_is_never_sent_nor_awaited() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let waiting = core.add_peer(false);
+    let Ok(Sent::Queued { slot: first, .. }) = core.send(waiting, ns, false, false) else {
+        panic!("queued");
+    };
+    let Ok(Sent::Queued {
+        slot: second, seq, ..
+    }) = core.send(waiting, ns, false, false)
+    else {
+        panic!("queued");
+    };
+    assert!(core.cancel(first));
+    assert!(!core.cancel(first), "once");
+    assert_eq!(
+        core.announce(waiting, Some(ns)).flushed,
+        vec![(second, seq)]
+    );
+
+    let ready = core.add_peer(true);
+    let slot = core
+        .watch_sent(ready, ns, 1, at(clock, 10.0))
+        .expect("watch");
+    assert!(core.cancel(slot));
+    assert_eq!(core.settle(ready, ns, 1), None);
+    assert!(core.expire(clock, CLOCK_NOW + 100.0).expired.is_empty());
+    assert_eq!(core.stats().slots, 0);
+}
+
+#[test]
 fn memory_of_a_burst_is_given_back_and_ids_stay_safe() {
     let World {
         mut core,
