@@ -60,6 +60,21 @@ if (defaultNamespace === clusterphone) {
 
 if (defaultNamespace === clusterphone) {
   /**
+   * Backpressure: resolves when the channel to `worker` (primary) or to the primary (worker) takes
+   * writes again, at once when it does now; rejects if the peer is gone.
+   */
+  Object.defineProperty(clusterphone, 'whenWritable', {
+    enumerable: true,
+    configurable: true,
+    writable: true,
+    value: function whenWritable(worker) {
+      if (!context.isPrimary) return peers.thePrimary().whenWritable()
+      if (worker === null || typeof worker !== 'object') return Promise.reject(errors.workerRequired())
+      return peers.ofWorker(worker).whenWritable()
+    },
+  })
+
+  /**
    * What the library holds right now (for tests and debugging; not a stable API): the core's
    * peers, slots, pending acknowledgements, queued messages and deadline entries, and the slots
    * JavaScript holds resolvers or payloads for. All zero once traffic settles and workers are gone.

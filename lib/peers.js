@@ -23,15 +23,50 @@ class Peer {
     this.label = label
     /** Why acknowledgements to this peer can no longer arrive, once it is gone. */
     this.goneReason = null
+    /**
+     * Backpressure (see `whenWritable`): writes made and completed (send callbacks run in write
+     * order), and the write whose `send()` returned false, the channel's queue being full.
+     */
+    this.writes = 0
+    this.written = 0
+    this.blockedAt = 0
+    this.drained = null
     this.onSent = (err) => {
+      this.written++
       if (err) gone(this, context.isPrimary ? errors.workerDied(err) : errors.sendFailed(err))
+      else if (this.blockedAt !== 0 && this.written >= this.blockedAt) this.unblock()
     }
     byId.set(this.id, this)
   }
 
   /** Writes one message; the callback turns a failed write into rejected acknowledgements. */
   write(message, handle) {
-    return this.target.send(message, handle, undefined, this.onSent)
+    const ok = this.target.send(message, handle, undefined, this.onSent)
+    this.writes++
+    if (!ok && this.goneReason === null) this.blockedAt = this.writes
+    return ok
+  }
+
+  /** Resolves once the write that found the queue full has gone out (at once when none did). */
+  whenWritable() {
+    if (this.goneReason !== null) return Promise.reject(this.goneReason)
+    if (this.blockedAt === 0) return Promise.resolve()
+    if (this.drained === null) {
+      let resolve, reject
+      const promise = new Promise((res, rej) => {
+        resolve = res
+        reject = rej
+      })
+      this.drained = { promise, resolve, reject }
+    }
+    return this.drained.promise
+  }
+
+  unblock() {
+    this.blockedAt = 0
+    const drained = this.drained
+    this.drained = null
+    if (drained !== null) drained.resolve()
   }
 }
 
@@ -57,6 +92,11 @@ function gone(peer, reason) {
   if (peer.goneReason !== null) return
   peer.goneReason = reason
   byId.delete(peer.id)
+  if (peer.drained !== null) {
+    peer.drained.promise.catch(() => {})
+    peer.drained.reject(reason)
+    peer.drained = null
+  }
   const slots = context.core.peerGone(peer.id)
   if (debug.enabled) debug('gone %s: %d acknowledgements or queued messages dropped', peer.label, slots.length)
   for (let i = 0; i < slots.length; i++) pending.reject(slots[i], reason)
