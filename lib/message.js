@@ -31,11 +31,7 @@ class Message {
   }
 
   within(ms) {
-    if (!isCurrentTurn(this.turn)) throw errors.onlyImmediately()
-    if (this.promise !== undefined) throw errors.withinAfterAcknowledged()
-    const timeout = typeof ms === 'number' ? ms : parseInt(ms, 10)
-    if (!(timeout > 0)) throw errors.timeoutNotANumber()
-    this.timeout = timeout
+    this.timeout = checkWithin(this, ms)
     return this
   }
 
@@ -44,17 +40,7 @@ class Message {
    * and a message still queued is never sent. An already aborted signal does that at once.
    */
   signal(abortSignal) {
-    if (!isCurrentTurn(this.turn)) throw errors.onlyImmediately()
-    if (this.promise !== undefined) throw errors.signalAfterAcknowledged()
-    if (
-      abortSignal === null ||
-      typeof abortSignal !== 'object' ||
-      typeof abortSignal.aborted !== 'boolean' ||
-      typeof abortSignal.addEventListener !== 'function'
-    ) {
-      throw errors.notAnAbortSignal()
-    }
-    this.abortSignal = abortSignal
+    this.abortSignal = checkSignal(this, abortSignal)
     if (this.slot >= 0) {
       if (abortSignal.aborted) cancelSlot(this.slot, abortSignal)
       else cancelOnAbort(this.slot, abortSignal)
@@ -66,12 +52,7 @@ class Message {
     if (!isCurrentTurn(this.turn)) throw errors.onlyImmediately()
     let promise = this.promise
     if (promise === undefined) promise = this.promise = this.await()
-    if (typeof cb === 'function') {
-      promise.then(
-        (reply) => cb(null, reply),
-        (err) => cb(err),
-      )
-    }
+    if (typeof cb === 'function') deliverTo(promise, cb)
     return promise
   }
 
@@ -121,6 +102,38 @@ class Message {
   }
 }
 
+/** `within(ms)` on a message (or broadcast) `message`: the timeout, or the SPEC's errors. */
+function checkWithin(message, ms) {
+  if (!isCurrentTurn(message.turn)) throw errors.onlyImmediately()
+  if (message.promise !== undefined) throw errors.withinAfterAcknowledged()
+  const timeout = typeof ms === 'number' ? ms : parseInt(ms, 10)
+  if (!(timeout > 0)) throw errors.timeoutNotANumber()
+  return timeout
+}
+
+/** `signal(abortSignal)` on a message (or broadcast): the signal, or an error. */
+function checkSignal(message, abortSignal) {
+  if (!isCurrentTurn(message.turn)) throw errors.onlyImmediately()
+  if (message.promise !== undefined) throw errors.signalAfterAcknowledged()
+  if (
+    abortSignal === null ||
+    typeof abortSignal !== 'object' ||
+    typeof abortSignal.aborted !== 'boolean' ||
+    typeof abortSignal.addEventListener !== 'function'
+  ) {
+    throw errors.notAnAbortSignal()
+  }
+  return abortSignal
+}
+
+/** The `cb(err, reply)` form of `acknowledged(cb)`. */
+function deliverTo(promise, cb) {
+  promise.then(
+    (reply) => cb(null, reply),
+    (err) => cb(err),
+  )
+}
+
 /** Gives up on what `slot` holds: never sent if queued, rejected with an AbortError if awaited. */
 function cancelSlot(slot, abortSignal) {
   if (context.core.cancel(slot)) pending.reject(slot, errors.aborted(abortSignal.reason))
@@ -133,4 +146,4 @@ function cancelOnAbort(slot, abortSignal) {
   pending.onForget(slot, () => abortSignal.removeEventListener('abort', onAbort))
 }
 
-module.exports = { Message }
+module.exports = { Message, checkWithin, checkSignal, deliverTo }

@@ -61,6 +61,9 @@ function makeInterface(target, record) {
     iface.sendTo = function sendTo(worker, cmd, payload, handle, forceQueueHandle) {
       return send.sendToWorker(record, worker, cmd, payload, handle, forceQueueHandle)
     }
+    iface.broadcast = function broadcast(cmd, payload) {
+      return require('./broadcast').broadcast(record, cmd, payload)
+    }
   } else {
     iface.sendToMaster = function sendToMaster(cmd, payload, handle) {
       return send.sendToPrimary(record, cmd, payload, handle)

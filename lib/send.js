@@ -84,4 +84,4 @@ function flush(peer, ns, announced) {
   }
 }
 
-module.exports = { sendToWorker, sendToPrimary, flush }
+module.exports = { sendToWorker, sendToPrimary, flush, commandOf }
