@@ -2,6 +2,7 @@
 // The public module, built once per process: the default namespace "_" (callable:
 // `clusterphone(name)` is `ns(name)`), with `ns` and `ackTimeout`.
 
+const childProcess = require('node:child_process')
 const context = require('./context')
 const shared = require('./shared')
 const { messageBus } = require('./receive')
@@ -68,9 +69,26 @@ if (defaultNamespace === clusterphone) {
     configurable: true,
     writable: true,
     value: function whenWritable(worker) {
-      if (!context.isPrimary) return peers.thePrimary().whenWritable()
+      if (worker === undefined && context.hasParent) return peers.thePrimary().whenWritable()
       if (worker === null || typeof worker !== 'object') return Promise.reject(errors.workerRequired())
       return peers.ofWorker(worker).whenWritable()
+    },
+  })
+
+  /**
+   * `child_process.fork()` for a child that talks clusterphone with this process: `sendTo(child)`
+   * here and `sendToMaster()` there work as with cluster workers (readiness, queueing, death).
+   */
+  Object.defineProperty(clusterphone, 'fork', {
+    enumerable: true,
+    configurable: true,
+    writable: true,
+    value: function fork(modulePath, args, options) {
+      const argv = Array.isArray(args) ? args : []
+      const opts = (Array.isArray(args) ? options : args) ?? {}
+      const child = childProcess.fork(modulePath, argv, { ...opts, env: { ...(opts.env ?? process.env), CLUSTERPHONE_CHILD: '1' } })
+      peers.ofWorker(child)
+      return child
     },
   })
 

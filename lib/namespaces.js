@@ -39,7 +39,7 @@ function publish(record) {
   shared.publish(record.name, {
     interface: record.iface,
     getPending(seq) {
-      const peer = context.isPrimary ? peers.ofWorker(this) : peers.thePrimary()
+      const peer = this === process ? peers.thePrimary() : peers.ofWorker(this)
       const slot = context.core.settle(peer.lanes + record.id, seq)
       if (slot < 0) return undefined
       const resolve = (reply) => pending.resolve(slot, reply)
@@ -64,7 +64,8 @@ function makeInterface(target, record) {
     iface.broadcast = function broadcast(cmd, payload) {
       return require('./broadcast').broadcast(record, cmd, payload)
     }
-  } else {
+  }
+  if (context.hasParent) {
     iface.sendToMaster = function sendToMaster(cmd, payload, handle) {
       return send.sendToPrimary(record, cmd, payload, handle)
     }
@@ -89,7 +90,7 @@ function open(name, target) {
   if (foreign === null || foreign === undefined) {
     publish(record)
     // A namespace 1.x made was announced by 1.x already.
-    if (!context.isPrimary) announce(key)
+    if (context.hasParent) announce(key)
   }
   return iface
 }
@@ -158,11 +159,8 @@ function createInternal() {
   const record = newRecord(INTERNAL_NAME, context.core.internalNamespace(), foreign)
   // Our own interface even beside 1.x: internal commands are handled here, not through handlers.
   const iface = { name: INTERNAL_NAME, handlers: {} }
-  if (context.isPrimary) {
-    iface.sendTo = (worker, cmd, payload) => send.sendToWorker(record, worker, cmd, payload, undefined, false)
-  } else {
-    iface.sendToMaster = (cmd, payload) => send.sendToPrimary(record, cmd, payload, undefined)
-  }
+  if (context.isPrimary) iface.sendTo = (worker, cmd, payload) => send.sendToWorker(record, worker, cmd, payload, undefined, false)
+  if (context.hasParent) iface.sendToMaster = (cmd, payload) => send.sendToPrimary(record, cmd, payload, undefined)
   record.iface = iface
   if (foreign === null) publish(record)
   return record

@@ -1,10 +1,11 @@
 'use strict'
-// Peers on the other end of the channel: every cluster worker in the primary, the primary in a
-// worker. Each has a small record (its core id, its label for error messages, why it is gone) kept
+// Peers on the other end of the channel: every cluster worker and forked child in the primary,
+// the primary (or parent) in a worker (or child). Each has a small record (its core id, its label for error messages, why it is gone) kept
 // on the Worker object under a symbol, and a send callback made once per peer, not per message,
 // so a failed write is never an unhandled 'error' event.
 
 const cluster = require('node:cluster')
+const { ChildProcess } = require('node:child_process')
 const context = require('./context')
 const pending = require('./pending')
 const errors = require('./errors')
@@ -15,8 +16,10 @@ const kPeer = Symbol('clusterphone.peer')
 const byId = new Map()
 
 class Peer {
-  constructor(target, ready, label) {
+  constructor(target, ready, label, isParent) {
     this.id = context.core.addPeer(ready)
+    /** The primary (or parent) as seen from a worker (or child): handlers get no peer argument. */
+    this.isParent = isParent
     /** Add a namespace id to get this peer's lane in it (lib/native.js). */
     this.lanes = this.id * LANE_PEER
     this.target = target
@@ -33,7 +36,7 @@ class Peer {
     this.drained = null
     this.onSent = (err) => {
       this.written++
-      if (err) gone(this, context.isPrimary ? errors.workerDied(err) : errors.sendFailed(err))
+      if (err) gone(this, this.isParent ? errors.sendFailed(err) : errors.workerDied(err))
       else if (this.blockedAt !== 0 && this.written >= this.blockedAt) this.unblock()
     }
     byId.set(this.id, this)
@@ -70,20 +73,36 @@ class Peer {
   }
 }
 
-/** The record of a cluster Worker, made on first sight. */
+/** The record of a cluster Worker or a forked ChildProcess, made on first sight. */
 function ofWorker(worker) {
   let peer = worker[kPeer]
   if (peer === undefined) {
-    peer = new Peer(worker, false, `worker ${worker.id}`)
+    if (worker instanceof ChildProcess) return ofChild(worker)
+    peer = new Peer(worker, false, `worker ${worker.id}`, false)
     worker[kPeer] = peer
   }
   return peer
 }
 
-/** A worker whose channel is closed counts as dead, even before its state says so. */
+/**
+ * A `child_process.fork()` child: cluster's events do not cover it, so its messages, exit and
+ * disconnect are listened to here, from its first sight (fork it with `clusterphone.fork()`, or
+ * send to it in the tick that forked it, so its readiness announcement is not missed).
+ */
+function ofChild(child) {
+  const peer = new Peer(child, false, `child ${child.pid}`, false)
+  child[kPeer] = peer
+  child.on('message', (message, handle) => context.dispatch(child, message, handle))
+  child.once('disconnect', () => gone(peer, errors.workerDied(undefined, child.exitCode, child.signalCode)))
+  child.once('exit', (code, signal) => gone(peer, errors.workerDied(undefined, code, signal)))
+  return peer
+}
+
+/** A worker (or child) whose channel is closed counts as dead, even before its state says so. */
 function isWorkerGone(worker) {
   if (worker.state === 'dead') return true
   if (typeof worker.isConnected === 'function') return !worker.isConnected()
+  if (typeof worker.connected === 'boolean') return !worker.connected
   return worker.process?.connected === false
 }
 
@@ -109,6 +128,10 @@ function byPeerId(id) {
 let primary = null
 
 function setUp() {
+  if (context.hasParent) {
+    primary = new Peer(process, true, cluster.isWorker ? 'master' : 'parent', true)
+    process.on('disconnect', () => gone(primary, errors.primaryGone()))
+  }
   if (context.isPrimary) {
     // 'disconnect' usually comes first; exitCode/signal are filled in when already known.
     cluster.on('disconnect', (worker) => {
@@ -119,9 +142,6 @@ function setUp() {
       const peer = worker[kPeer]
       if (peer !== undefined) gone(peer, errors.workerDied(undefined, code ?? null, signal ?? null))
     })
-  } else {
-    primary = new Peer(process, true, 'master')
-    process.on('disconnect', () => gone(primary, errors.primaryGone()))
   }
 }
 

@@ -50,7 +50,7 @@ function messageBus(message, handle) {
   const envelope = message.__clusterphone
   if (envelope === undefined) return
   try {
-    receive(context.isPrimary ? peers.ofWorker(this) : peers.thePrimary(), envelope, handle)
+    receive(this === process ? peers.thePrimary() : peers.ofWorker(this), envelope, handle)
   } catch (err) {
     // Nothing a peer sends may throw into Node's event loop.
     process.emitWarning(`clusterphone: dropped an envelope that could not be handled: ${err && err.message}`)
@@ -82,7 +82,7 @@ function receive(peer, envelope, handle) {
   } else if (result === RECEIVED.DELIVER) {
     deliver(peer, ns, cmd, number, envelope.payload, handle)
   } else if (result === RECEIVED.ANNOUNCE) {
-    if (context.isPrimary) hooks.onWorkerReady(peer, envelope.payload)
+    if (!peer.isParent) hooks.onWorkerReady(peer, envelope.payload)
   } else if (result === RECEIVED.UNKNOWN_NAMESPACE) {
     sendAck(peer, nsName, number, null, errors.UNKNOWN_NAMESPACE)
   } else if (result === RECEIVED.UNHANDLED) {
@@ -122,7 +122,7 @@ function deliver(peer, ns, cmd, seq, payload, handle) {
   const reply = new Reply(peer, ns.name, seq, cmd)
   let result
   try {
-    result = context.isPrimary ? handler(peer.target, payload, handle, reply.callback) : handler(payload, handle, reply.callback)
+    result = peer.isParent ? handler(payload, handle, reply.callback) : handler(peer.target, payload, handle, reply.callback)
   } catch (err) {
     if (reply.settled) console.warn(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, err)
     else reply.fail(err)

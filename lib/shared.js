@@ -31,7 +31,8 @@ let legacy = state !== undefined && state !== null
 const ours = new WeakSet()
 
 function install(messageBus) {
-  if (!legacy) {
+  const first = !legacy
+  if (first) {
     state = process.__clusterphone = {
       namespaces: {},
       workerDataAccessor: Symbol('clusterphone'),
@@ -39,19 +40,23 @@ function install(messageBus) {
       messageBus,
       messageHandler: messageBus,
     }
-    const dispatch = (peer, message, handle) => {
-      const bus = state.messageBus || state.messageHandler
-      bus.call(peer, message, handle)
-    }
-    if (context.isPrimary) cluster.on('message', (worker, message, handle) => dispatch(worker, message, handle))
-    else process.on('message', (message, handle) => dispatch(process, message, handle))
-    return
-  }
-  // The newest bus handles every envelope.
-  if (!state.version || compareVersions(VERSION, state.version) > 0) {
+  } else if (!state.version || compareVersions(VERSION, state.version) > 0) {
+    // The newest bus handles every envelope.
     state.version = VERSION
     state.messageBus = messageBus
     state.messageHandler = messageBus
+  }
+  context.dispatch = (peer, message, handle) => {
+    const bus = state.messageBus || state.messageHandler
+    bus.call(peer, message, handle)
+  }
+  const fromParent = (message, handle) => context.dispatch(process, message, handle)
+  if (first) {
+    if (context.isPrimary) cluster.on('message', (worker, message, handle) => context.dispatch(worker, message, handle))
+    if (context.hasParent) process.on('message', fromParent)
+  } else if (context.hasParent && context.isPrimary) {
+    // A forked child beside a 1.x, which listened to cluster workers only: the parent is ours.
+    process.on('message', fromParent)
   }
 }
 
