@@ -146,3 +146,24 @@ test("the worker object in broadcast entries is the one cluster.fork() returned"
   assert.equal(entry.value, 7);
   assert.equal(cluster.workers[worker.id], entry.worker);
 });
+
+test("sendToWorker(): relayed by the primary, the handler sees the sender's id, answers come back", { skip, timeout: 30000 }, async () => {
+  const [a, b] = await Promise.all([readyWorker(), readyWorker()]);
+  const relay = (from, request) => withTimeout(clusterphone.sendTo(from, "relayTo", request).ackd(), 10000, "the relay");
+  assert.deepEqual(await relay(a, { to: b.id, cmd: "whoSent", payload: "hi" }), { reply: { from: a.id, payload: "hi" } });
+  assert.deepEqual(await relay(b, { to: a.id, cmd: "whoSent", payload: 2 }), { reply: { from: b.id, payload: 2 } });
+
+  const failed = await relay(a, { to: b.id, cmd: "fail" });
+  assert.equal(failed.error.code, "ERR_CLUSTERPHONE_HANDLER");
+  assert.equal(failed.error.origMessage, "handler failure");
+
+  const unknown = await relay(a, { to: 9999, cmd: "whoSent" });
+  assert.equal(unknown.error.code, "ERR_CLUSTERPHONE_UNKNOWN_WORKER");
+  assert.match(unknown.error.message, /9999/);
+
+  b.process.kill("SIGKILL");
+  await once(b, "exit");
+  const dead = await relay(a, { to: b.id, cmd: "whoSent" });
+  assert.equal(dead.error.code, "ERR_CLUSTERPHONE_UNKNOWN_WORKER");
+  assert.match(dead.error.message, new RegExp(String(b.id)));
+});

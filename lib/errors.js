@@ -16,6 +16,7 @@ const CODES = {
   ABORTED: 'ERR_CLUSTERPHONE_ABORTED',
   SEND_FAILED: 'ERR_CLUSTERPHONE_SEND_FAILED',
   INVALID_ARG: 'ERR_CLUSTERPHONE_INVALID_ARG',
+  UNKNOWN_WORKER: 'ERR_CLUSTERPHONE_UNKNOWN_WORKER',
 }
 
 /**
@@ -75,7 +76,9 @@ function aborted(reason) {
 /** The sender's view of an error acknowledgement: `"Unknown namespace."` or `{ msg, origMessage, origStack }`. */
 function fromErrorAck(error) {
   if (error !== null && typeof error === 'object' && typeof error.msg === 'string') {
-    const result = operational(new Error(error.msg), CODES.HANDLER)
+    // A relayed answer (2.x) carries the code the primary saw.
+    const code = typeof error.code === 'string' && error.code.startsWith('ERR_CLUSTERPHONE_') ? error.code : CODES.HANDLER
+    const result = operational(new Error(error.msg), code)
     result.origMessage = error.origMessage
     result.origStack = error.origStack
     return result
@@ -133,6 +136,10 @@ function signalAfterAcknowledged() {
   return withCode(new Error('signal() must be called *before* acknowledged()'), CODES.INVALID_ARG)
 }
 
+function workerIdRequired() {
+  return withCode(new TypeError('sendToWorker() takes the target worker id (a positive integer)'), CODES.INVALID_ARG)
+}
+
 function notAnAbortSignal() {
   return withCode(new TypeError('signal() takes an AbortSignal'), CODES.INVALID_ARG)
 }
@@ -159,6 +166,7 @@ module.exports = {
   withinAfterAcknowledged,
   timeoutNotANumber,
   notAnAbortSignal,
+  workerIdRequired,
   signalAfterAcknowledged,
   ackedTwice,
 }

@@ -66,6 +66,9 @@ function makeInterface(target, record) {
     }
   }
   if (context.hasParent) {
+    iface.sendToWorker = function sendToWorker(workerId, cmd, payload) {
+      return require('./relay').sendToWorker(internal, record, workerId, cmd, payload)
+    }
     iface.sendToMaster = function sendToMaster(cmd, payload, handle) {
       return send.sendToPrimary(record, cmd, payload, handle)
     }
@@ -151,6 +154,15 @@ context.onExpired = onExpired
 receive.hooks.findNamespace = find
 receive.hooks.handlerOf = handlerOf
 receive.hooks.onWorkerReady = onWorkerReady
+if (context.isPrimary) {
+  receive.hooks.onRelay = (peer, seq, payload) => require('./relay').onRelay(peer, seq, payload, (name) => openRecord(name))
+}
+
+/** The record of namespace `name`, opening it here if only workers used it so far. */
+function openRecord(name) {
+  open(name)
+  return records.get(name)
+}
 
 const internal = createInternal()
 

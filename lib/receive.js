@@ -27,6 +27,8 @@ const hooks = {
   /** (record, cmd) → the namespace's own handler function, or undefined. */
   handlerOf: (_record, _cmd) => undefined,
   onWorkerReady: (_peer, _payload) => {},
+  /** (peer, seq, payload): a worker asks the primary to relay a message (lib/relay.js). */
+  onRelay: null,
 }
 
 function sendAck(peer, nsName, seq, reply, error) {
@@ -80,7 +82,8 @@ function receive(peer, envelope, handle) {
   if (result >= 0) {
     settleFromAck(result, envelope.error, envelope.reply)
   } else if (result === RECEIVED.DELIVER) {
-    deliver(peer, ns, cmd, number, envelope.payload, handle)
+    if (ns.internal && cmd === 'relay' && !peer.isParent && hooks.onRelay !== null) hooks.onRelay(peer, number, envelope.payload)
+    else deliver(peer, ns, cmd, number, envelope.payload, handle, envelope.from)
   } else if (result === RECEIVED.ANNOUNCE) {
     if (!peer.isParent) hooks.onWorkerReady(peer, envelope.payload)
   } else if (result === RECEIVED.UNKNOWN_NAMESPACE) {
@@ -113,7 +116,7 @@ function settleFromAck(slot, error, reply) {
 }
 
 /** Calls the namespace's own handler for `cmd` and sees to exactly one acknowledgement. */
-function deliver(peer, ns, cmd, seq, payload, handle) {
+function deliver(peer, ns, cmd, seq, payload, handle, from) {
   const handler = hooks.handlerOf(ns, cmd)
   if (handler === undefined) {
     sendAck(peer, ns.name, seq, null, errors.UNHANDLED)
@@ -122,7 +125,9 @@ function deliver(peer, ns, cmd, seq, payload, handle) {
   const reply = new Reply(peer, ns.name, seq, cmd)
   let result
   try {
-    result = peer.isParent ? handler(payload, handle, reply.callback) : handler(peer.target, payload, handle, reply.callback)
+    if (!peer.isParent) result = handler(peer.target, payload, handle, reply.callback)
+    else if (typeof from === 'number') result = handler(payload, handle, reply.callback, from) // relayed
+    else result = handler(payload, handle, reply.callback)
   } catch (err) {
     if (reply.settled) console.warn(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, err)
     else reply.fail(err)

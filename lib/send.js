@@ -17,11 +17,14 @@ function commandOf(cmd) {
   return command
 }
 
-function envelope(nsName, cmd, seq, payload) {
-  return { __clusterphone: { ns: nsName, cmd, seq, payload } }
+function envelope(nsName, cmd, seq, payload, from) {
+  if (from === undefined) return { __clusterphone: { ns: nsName, cmd, seq, payload } }
+  // Relayed from another worker (2.x only; 1.x receivers ignore the extra key).
+  return { __clusterphone: { ns: nsName, cmd, seq, payload, from } }
 }
 
-function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle) {
+/** `from`: the id of the worker a relayed message comes from (lib/relay.js). */
+function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle, from) {
   if (worker === null || (typeof worker !== 'object' && typeof worker !== 'function')) throw errors.workerRequired()
   const peer = peers.ofWorker(worker)
   if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
@@ -32,13 +35,13 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle) {
   const result = handle ? core.sendHandle(lane, forceQueueHandle === true) : core.send(lane)
   if (result > 0) {
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, result)
-    peer.write(envelope(ns.name, command, result, payload), handle)
+    peer.write(envelope(ns.name, command, result, payload, from), handle)
     return new Message(peer, ns, command, result, -1, undefined)
   }
   const slot = -result - 1
   if (debug.enabled) debug('queue %s ns=%s cmd=%s (not ready)', peer.label, ns.name, command)
   const message = new Message(peer, ns, command, 0, slot, undefined)
-  pending.queue(slot, { message, payload, handle })
+  pending.queue(slot, { message, payload, handle, from })
   return message
 }
 
@@ -68,14 +71,14 @@ function flush(peer, ns, announced) {
     const seq = announced[i + 1]
     const queued = pending.queuedMessage(slot)
     if (queued === undefined) continue
-    const { message, payload, handle } = queued
+    const { message, payload, handle, from } = queued
     message.slot = -1
     message.seq = seq
     const awaited = pending.isAwaited(slot)
     if (!awaited) pending.forget(slot)
     if (debug.enabled) debug('flush %s ns=%s cmd=%s seq=%d', peer.label, ns.name, message.cmd, seq)
     try {
-      peer.write(envelope(ns.name, message.cmd, seq, payload), handle)
+      peer.write(envelope(ns.name, message.cmd, seq, payload, from), handle)
     } catch (err) {
       const reason = errors.sendFailed(err)
       message.failure = reason
@@ -84,4 +87,28 @@ function flush(peer, ns, announced) {
   }
 }
 
-module.exports = { sendToWorker, sendToPrimary, flush, commandOf }
+/**
+ * `sendToPrimary` whose payload is made at the end of the current turn, once `within()` and
+ * `acknowledged()` had their say (`makePayload(message)`); the sequence number is taken now.
+ */
+function sendToPrimaryLater(ns, cmd, label, makePayload) {
+  const peer = peers.thePrimary()
+  if (peer.goneReason !== null) return new Message(peer, ns, label, 0, -1, peer.goneReason)
+  const seq = context.core.send(peer.lanes + ns.id)
+  const message = new Message(peer, ns, label, seq, -1, undefined)
+  queueMicrotask(() => {
+    if (peer.goneReason !== null) return
+    if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, cmd, seq)
+    try {
+      peer.write(envelope(ns.name, cmd, seq, makePayload(message)), undefined)
+    } catch (err) {
+      const reason = errors.sendFailed(err)
+      message.failure = reason
+      const slot = context.core.settle(peer.lanes + ns.id, seq)
+      if (slot >= 0) pending.reject(slot, reason)
+    }
+  })
+  return message
+}
+
+module.exports = { sendToWorker, sendToPrimary, sendToPrimaryLater, flush, commandOf }

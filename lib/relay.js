@@ -1,0 +1,60 @@
+'use strict'
+// Worker to worker: `ns.sendToWorker(id, cmd, payload)` in a worker goes to the primary as the
+// internal command "relay" { to, ns, cmd, payload, within }; the primary sends it on to worker
+// `id` (whose handler gets the sender's id as a fourth argument) and, when the sender awaits an
+// acknowledgement (`within` is its timeout), sends the target's answer back. Both ends need 2.x.
+
+const cluster = require('node:cluster')
+const peers = require('./peers')
+const send = require('./send')
+const errors = require('./errors')
+const { sendAck } = require('./receive')
+
+const RELAY = 'relay'
+const INTERNAL_NAME = 'clusterphone'
+
+/** In a worker: the message to worker `id`, written at the end of this turn. */
+function sendToWorker(internal, ns, id, cmd, payload) {
+  const command = send.commandOf(cmd)
+  if (!Number.isSafeInteger(id) || id <= 0) throw errors.workerIdRequired()
+  return send.sendToPrimaryLater(internal, RELAY, `${command} (to worker ${id})`, (message) => ({
+    to: id,
+    ns: ns.name,
+    cmd: command,
+    payload,
+    within: message.promise !== undefined ? message.timeout : null,
+  }))
+}
+
+/** In the primary: forwards a relay from worker `from` (its internal `seq`). */
+function onRelay(from, seq, request, openNamespace) {
+  const body = request !== null && typeof request === 'object' ? request : {}
+  const awaited = typeof body.within === 'number' && body.within > 0
+  const answer = (reply, error) => {
+    if (awaited) sendAck(from, INTERNAL_NAME, seq, reply, error)
+  }
+  const workers = cluster.workers ?? {}
+  const target = Number.isSafeInteger(body.to) ? workers[body.to] : undefined
+  if (target === undefined || peers.isWorkerGone(target)) {
+    answer(null, { msg: `No live worker with id ${body.to}.`, code: errors.CODES.UNKNOWN_WORKER })
+    return
+  }
+  let message
+  try {
+    const record = openNamespace(typeof body.ns === 'string' ? body.ns : '')
+    message = send.sendToWorker(record, target, body.cmd, body.payload, undefined, false, from.target.id)
+  } catch (err) {
+    answer(null, { msg: err.message, code: err.code })
+    return
+  }
+  if (!awaited) return
+  message
+    .within(body.within)
+    .acknowledged()
+    .then(
+      (reply) => answer(reply, undefined),
+      (err) => answer(null, { msg: err.message, origMessage: err.origMessage, origStack: err.origStack, code: err.code }),
+    )
+}
+
+module.exports = { sendToWorker, onRelay, RELAY }
