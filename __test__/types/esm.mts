@@ -1,6 +1,25 @@
-// The ESM entry's typings: default import and the named `ns`.
+// The ESM entry's typings: default import and the named `ns` (the only named export index.mjs has).
 import clusterphone, { ns } from 'clusterphone'
 
 const app: clusterphone.Namespace = ns('esm')
 clusterphone.ackTimeout = 1000
 app.handlers.ping = () => 'pong'
+
+// Typed namespaces through the named export and the default import alike.
+interface Commands {
+  ping: { payload: number; reply: { pong: number }; to: 'worker' }
+  hello: { payload: string; reply: string; to: 'primary' }
+}
+const typed = ns<Commands>('esm-typed')
+const again: clusterphone.Namespace<Commands> = clusterphone.ns<Commands>('esm-typed')
+void again
+typed.handlers.ping = async (n, _handle, _ack, from) => ({ pong: n + (from ?? 0) })
+typed.handlers.hello = (_peer, name, _handle, ack) => ack(`hello ${name}`)
+const pong: Promise<{ pong: number }> = typed.sendToWorker(1, 'ping', 2).acknowledged()
+void pong
+const primary = ns<Commands, 'primary'>('esm-typed')
+primary.broadcast('ping', 1).signal(new AbortController().signal).ackd()
+// @ts-expect-error: wrong payload type
+typed.sendToMaster('hello', 1)
+// @ts-expect-error: whenWritable takes a peer
+clusterphone.whenWritable('worker')
