@@ -238,7 +238,11 @@ impl Core {
             }
             SlotState::Queued { .. } => {
                 if let Some(peer) = self.peers.get_mut(entry.peer) {
-                    peer.lane(entry.ns).queue.retain(|&queued| queued != slot);
+                    // Cancels come mostly in send order: the slot is usually near the front.
+                    let queue = &mut peer.lane(entry.ns).queue;
+                    if let Some(position) = queue.iter().position(|&queued| queued == slot) {
+                        queue.remove(position);
+                    }
                 }
             }
         }
