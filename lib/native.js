@@ -1,17 +1,23 @@
 'use strict'
-// Loads the compiled core. The generated `binding.js` (napi build --js) knows where each platform's
-// binary lives; when none fits, users get an error that says what to do instead of a bare
+// Loads the compiled core. Where it looks, in order:
+// 1. CLUSTERPHONE_NATIVE_PATH, if set (a path to a `.node` file; nothing else is tried then);
+// 2. the binary `npm install` built from source next to the package (a clone, `npm run build`);
+// 3. this platform's prebuilt binary package, `clusterphone-<triple>`, which npm installs from the
+//    root package's optionalDependencies (only the one whose os/cpu/libc fit);
+// 4. the generated `binding.js` (napi build --js), which knows every napi-rs layout and fallback.
+// When none fits, users get an error that names the platform and what to do, instead of a bare
 // "Cannot find module".
 
 const fs = require('node:fs')
 const path = require('node:path')
+const { nativeTarget } = require('./platform')
 
 const PACKAGE_DIR = path.join(__dirname, '..')
 
 /**
  * The binary `npm install` built next to the package, if there is exactly one for this platform
  * and arch: requiring it directly skips compiling the generated loader, which matters for how
- * fast a freshly forked worker is ready. Anything else goes through binding.js.
+ * fast a freshly forked worker is ready. Anything else goes through the steps after it.
  */
 function builtBinary() {
   const prefix = `clusterphone.${process.platform}-${process.arch}`
@@ -25,12 +31,56 @@ function builtBinary() {
   return found.length === 1 ? path.join(PACKAGE_DIR, found[0]) : undefined
 }
 
-function platformName() {
-  const { platform, arch } = process
-  if (platform !== 'linux') return `${platform}-${arch}`
-  const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
-  const libc = report?.header?.glibcVersionRuntime ? 'gnu' : 'musl'
-  return `${platform}-${arch}-${libc}`
+/** What package.json says: the targets with a prebuilt binary and where the source lives. */
+function packageInfo() {
+  let manifest = {}
+  try {
+    manifest = require('../package.json')
+  } catch {
+    // Only the error message uses it.
+  }
+  const prebuilt = Object.keys(manifest.optionalDependencies || {})
+    .filter((name) => name.startsWith('clusterphone-'))
+    .map((name) => name.slice('clusterphone-'.length))
+  const repository = manifest.repository
+  const url = typeof repository === 'string' ? repository : repository?.url
+  return { prebuilt, source: url ? `its git repository, ${url.replace(/^git\+/, '')}` : 'its git repository' }
+}
+
+/** The Error thrown when no binary loads: platform, arch, libc, what was looked for, what to do. */
+function missingBinaryError(target, override, cause) {
+  const { platform, arch, libc, triple, fileName, packageName } = target
+  const { prebuilt, source } = packageInfo()
+  const where = override
+    ? `CLUSTERPHONE_NATIVE_PATH=${override} (set in the environment, so nothing else was tried)`
+    : `${fileName} in ${PACKAGE_DIR}, and the package ${packageName}`
+  const isPrebuilt = prebuilt.includes(triple)
+  let advice = isPrebuilt
+    ? `${packageName} is the prebuilt binary for this platform, an optional dependency of clusterphone: ` +
+      'reinstall without --omit=optional / --no-optional (if it still is missing, npm hit its optional ' +
+      'dependencies bug: delete node_modules and package-lock.json, then run `npm install` again).'
+    : `No prebuilt binary is published for ${triple} (prebuilt: ${prebuilt.join(', ') || 'none'}).`
+  if (override) {
+    advice =
+      'Point CLUSTERPHONE_NATIVE_PATH at an existing clusterphone .node file, or unset it' +
+      (isPrebuilt ? ` to load ${packageName} (the prebuilt binary npm installs here).` : '.') +
+      (isPrebuilt ? '' : ` ${advice}`)
+  }
+  const error = new Error(
+    `clusterphone: no usable native binary for this platform (platform: ${platform}, arch: ${arch}, ` +
+      `libc: ${libc || 'n/a (not Linux)'}). Looked for ${where}.\n${advice}\n` +
+      'To build it from source: install the Rust toolchain (https://rustup.rs), get the clusterphone ' +
+      `source (${source}), run \`npm install\` there (it builds ${fileName}), then install ` +
+      'that directory (`npm install /path/to/clusterphone`) or set CLUSTERPHONE_NATIVE_PATH to the ' +
+      'built .node file.',
+    { cause },
+  )
+  error.code = 'ERR_CLUSTERPHONE_NATIVE_MISSING'
+  error.platform = platform
+  error.arch = arch
+  error.libc = libc
+  error.packageName = packageName
+  return error
 }
 
 function loadCore() {
@@ -38,17 +88,20 @@ function loadCore() {
   try {
     if (override) return require(path.resolve(override))
     const built = builtBinary()
-    return built !== undefined ? require(built) : require('../binding.js')
+    if (built !== undefined) return require(built)
   } catch (cause) {
-    const target = platformName()
-    const error = new Error(
-      `clusterphone: no native binary for ${target} (looked for ${override || `clusterphone.${target}.node and the package clusterphone-${target}`}). ` +
-        'Build it from source: install the Rust toolchain (https://rustup.rs), then run `npm install` ' +
-        '(or `npm run build`) in the clusterphone package directory.',
-      { cause },
-    )
-    error.code = 'ERR_CLUSTERPHONE_NATIVE_MISSING'
-    throw error
+    throw missingBinaryError(nativeTarget(), override, cause)
+  }
+  const target = nativeTarget()
+  try {
+    return require(target.packageName)
+  } catch {
+    // Not installed (or it does not load here): binding.js tries every layout and keeps the errors.
+  }
+  try {
+    return require('../binding.js')
+  } catch (cause) {
+    throw missingBinaryError(target, override, cause)
   }
 }
 
