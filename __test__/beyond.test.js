@@ -167,3 +167,32 @@ test("sendToWorker(): relayed by the primary, the handler sees the sender's id, 
   assert.equal(dead.error.code, "ERR_CLUSTERPHONE_UNKNOWN_WORKER");
   assert.match(dead.error.message, new RegExp(String(b.id)));
 });
+
+test("a relay configured after an await in the same turn still gets its answer", { skip, timeout: 20000 }, async () => {
+  const [a, b] = await Promise.all([readyWorker(), readyWorker()]);
+  const reply = await withTimeout(clusterphone.sendTo(a, "relayLate", { to: b.id, cmd: "whoSent", payload: "late" }).ackd(), 10000, "the relay");
+  assert.deepEqual(reply, { from: a.id, payload: "late" });
+});
+
+test("signal() twice: the first signal's listener is gone and aborting it cancels nothing", { skip, timeout: 20000 }, async () => {
+  const { getEventListeners } = require("node:events");
+  const worker = fork("beyond-worker.js");
+  const first = new AbortController();
+  const second = new AbortController();
+  const message = clusterphone.sendTo(worker, "record", "replaced signal").signal(first.signal).signal(second.signal);
+  assert.equal(getEventListeners(first.signal, "abort").length, 0);
+  const acked = message.ackd();
+  first.abort();
+  const other = clusterphone.sendTo(worker, "record", "other").ackd();
+  assert.deepEqual(await withTimeout(Promise.all([acked, other]), 10000, "both replies"), ["replaced signal", "other"]);
+  assert.equal(getEventListeners(second.signal, "abort").length, 0, "settling removed the listener");
+});
+
+test("whenWritable() on a worker that is already dead rejects and leaves nothing behind", { skip, timeout: 20000 }, async () => {
+  const worker = fork("beyond-worker.js");
+  worker.process.kill("SIGKILL");
+  await once(worker, "exit");
+  const peersBefore = clusterphone._stats().peers;
+  await assert.rejects(clusterphone.whenWritable(worker), { code: "ERR_CLUSTERPHONE_WORKER_DIED" });
+  assert.equal(clusterphone._stats().peers, peersBefore);
+});

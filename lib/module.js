@@ -71,7 +71,9 @@ if (defaultNamespace === clusterphone) {
     value: function whenWritable(worker) {
       if (worker === undefined && context.hasParent) return peers.thePrimary().whenWritable()
       if (worker === null || typeof worker !== 'object') return Promise.reject(errors.workerRequired())
-      return peers.ofWorker(worker).whenWritable()
+      const peer = peers.ofWorker(worker)
+      if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
+      return peer.whenWritable()
     },
   })
 

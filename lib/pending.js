@@ -44,11 +44,7 @@ function forget(slot) {
   rejecters[slot] = undefined
   commands[slot] = undefined
   queued[slot] = undefined
-  const cleanup = cleanups[slot]
-  if (cleanup !== undefined) {
-    cleanups[slot] = undefined
-    cleanup()
-  }
+  runCleanup(slot)
   if (--count === 0 && Math.max(rejecters.length, queued.length) > KEEP_LENGTH) {
     resolvers.length = 0
     rejecters.length = 0
@@ -60,7 +56,16 @@ function forget(slot) {
 
 /** Runs `fn` once when `slot` is forgotten (settled, expired, flushed unawaited, peer gone). */
 function onForget(slot, fn) {
+  runCleanup(slot)
   cleanups[slot] = fn
+}
+
+/** Runs and drops what `onForget` registered for `slot`, if anything. */
+function runCleanup(slot) {
+  const cleanup = cleanups[slot]
+  if (cleanup === undefined) return
+  cleanups[slot] = undefined
+  cleanup()
 }
 
 function resolve(slot, value) {

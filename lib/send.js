@@ -88,15 +88,17 @@ function flush(peer, ns, announced) {
 }
 
 /**
- * `sendToPrimary` whose payload is made at the end of the current turn, once `within()` and
- * `acknowledged()` had their say (`makePayload(message)`); the sequence number is taken now.
+ * `sendToPrimary` whose payload is made when the current turn ends, once `within()` and
+ * `acknowledged()` can no longer be called (`makePayload(message)`); the sequence number is taken
+ * now. The write is a `setImmediate` scheduled after the turn's own (lib/turn.js), so it sees the
+ * message's final settings even when they were made after an `await` in the same turn.
  */
 function sendToPrimaryLater(ns, cmd, label, makePayload) {
   const peer = peers.thePrimary()
   if (peer.goneReason !== null) return new Message(peer, ns, label, 0, -1, peer.goneReason)
   const seq = context.core.send(peer.lanes + ns.id)
   const message = new Message(peer, ns, label, seq, -1, undefined)
-  queueMicrotask(() => {
+  globalThis.setImmediate(() => {
     if (peer.goneReason !== null) return
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, cmd, seq)
     try {
