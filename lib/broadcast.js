@@ -70,4 +70,4 @@ function broadcast(ns, cmd, payload) {
   return new BroadcastMessage(sent)
 }
 
-module.exports = { broadcast, BroadcastMessage }
+module.exports = { broadcast }

@@ -155,7 +155,8 @@ receive.hooks.findNamespace = find
 receive.hooks.handlerOf = handlerOf
 receive.hooks.onWorkerReady = onWorkerReady
 if (context.isPrimary) {
-  receive.hooks.onRelay = (peer, seq, payload) => require('./relay').onRelay(peer, seq, payload, (name) => openRecord(name))
+  receive.hooks.onRelay = (peer, internalName, seq, payload) =>
+    require('./relay').onRelay(peer, internalName, seq, payload, (name) => openRecord(name))
 }
 
 /** The record of namespace `name`, opening it here if only workers used it so far. */

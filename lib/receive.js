@@ -19,6 +19,8 @@ const {
 } = require('./native')
 
 const hasOwn = Object.prototype.hasOwnProperty
+/** The internal command a worker sends to have the primary relay a message (lib/relay.js). */
+const RELAY = 'relay'
 
 /** Filled in by lib/namespaces.js. */
 const hooks = {
@@ -27,7 +29,7 @@ const hooks = {
   /** (record, cmd) → the namespace's own handler function, or undefined. */
   handlerOf: (_record, _cmd) => undefined,
   onWorkerReady: (_peer, _payload) => {},
-  /** (peer, seq, payload): a worker asks the primary to relay a message (lib/relay.js). */
+  /** (peer, internalNsName, seq, payload): a worker asks the primary to relay a message (lib/relay.js). */
   onRelay: null,
 }
 
@@ -82,7 +84,7 @@ function receive(peer, envelope, handle) {
   if (result >= 0) {
     settleFromAck(result, envelope.error, envelope.reply)
   } else if (result === RECEIVED.DELIVER) {
-    if (ns.internal && cmd === 'relay' && !peer.isParent && hooks.onRelay !== null) hooks.onRelay(peer, number, envelope.payload)
+    if (ns.internal && cmd === RELAY && !peer.isParent && hooks.onRelay !== null) hooks.onRelay(peer, ns.name, number, envelope.payload)
     else deliver(peer, ns, cmd, number, envelope.payload, handle, envelope.from)
   } else if (result === RECEIVED.ANNOUNCE) {
     if (!peer.isParent) hooks.onWorkerReady(peer, envelope.payload)
@@ -213,4 +215,4 @@ class Reply {
   }
 }
 
-module.exports = { messageBus, hooks, sendAck }
+module.exports = { messageBus, hooks, sendAck, RELAY }

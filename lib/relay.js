@@ -8,10 +8,7 @@ const cluster = require('node:cluster')
 const peers = require('./peers')
 const send = require('./send')
 const errors = require('./errors')
-const { sendAck } = require('./receive')
-
-const RELAY = 'relay'
-const INTERNAL_NAME = 'clusterphone'
+const { sendAck, RELAY } = require('./receive')
 
 /** In a worker: the message to worker `id`, written at the end of this turn. */
 function sendToWorker(internal, ns, id, cmd, payload) {
@@ -26,12 +23,12 @@ function sendToWorker(internal, ns, id, cmd, payload) {
   }))
 }
 
-/** In the primary: forwards a relay from worker `from` (its internal `seq`). */
-function onRelay(from, seq, request, openNamespace) {
+/** In the primary: forwards a relay from worker `from` (its `seq` in the internal namespace). */
+function onRelay(from, internalName, seq, request, openNamespace) {
   const body = request !== null && typeof request === 'object' ? request : {}
   const awaited = typeof body.within === 'number' && body.within > 0
   const answer = (reply, error) => {
-    if (awaited) sendAck(from, INTERNAL_NAME, seq, reply, error)
+    if (awaited) sendAck(from, internalName, seq, reply, error)
   }
   const workers = cluster.workers ?? {}
   const target = Number.isSafeInteger(body.to) ? workers[body.to] : undefined
@@ -57,4 +54,4 @@ function onRelay(from, seq, request, openNamespace) {
     )
 }
 
-module.exports = { sendToWorker, onRelay, RELAY }
+module.exports = { sendToWorker, onRelay }

@@ -112,4 +112,4 @@ function register(defaultNamespace) {
   Object.defineProperty(state, INSTANCE, { value: defaultNamespace, configurable: true, writable: false, enumerable: false })
 }
 
-module.exports = { install, publish, foreignEntry, noteLegacyLoad, markLegacyReady, flushForeign, register, compareVersions, INSTANCE }
+module.exports = { install, publish, foreignEntry, noteLegacyLoad, markLegacyReady, flushForeign, register }
