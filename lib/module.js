@@ -12,6 +12,7 @@ const errors = require('./errors')
 
 shared.install(messageBus)
 peers.setUp()
+require('./batching').setUp()
 
 const namespaces = require('./namespaces')
 

@@ -10,6 +10,7 @@ const context = require('./context')
 const pending = require('./pending')
 const errors = require('./errors')
 const { LANE_PEER } = require('./native')
+const outbox = require('./outbox')
 const debug = require('./debug')
 
 const kPeer = Symbol('clusterphone.peer')
@@ -34,12 +35,47 @@ class Peer {
     this.written = 0
     this.blockedAt = 0
     this.drained = null
+    /** The peer reads batches (lib/batching.js); then a busy tick's writes are gathered (lib/outbox.js). */
+    this.batching = false
+    /** Its channel uses `advanced` serialization (kept undefined values; lib/outbox.js). */
+    this.advanced = false
+    /** Messages written to it in this tick, and what is gathered to be written when it ends. */
+    this.burst = 0
+    this.gathered = 0
+    this.records = []
+    this.owners = []
     this.onSent = (err) => {
       this.written++
       if (err) gone(this, this.isParent ? errors.sendFailed(err) : errors.workerDied(err))
       else if (this.blockedAt !== 0 && this.written >= this.blockedAt) this.unblock()
     }
     byId.set(this.id, this)
+  }
+
+  /**
+   * Sends an envelope (gathered into a batch in a busy tick). Throws when it is written now and
+   * does not serialize; a gathered one that does not fails `message` (lib/message.js) instead.
+   */
+  sendMessage(nsName, cmd, seq, payload, handle, message) {
+    if (this.batching && handle === undefined && outbox.shouldGather(this)) {
+      outbox.gatherMessage(this, nsName, cmd, seq, payload, message)
+      return
+    }
+    this.write({ __clusterphone: { ns: nsName, cmd, seq, payload } }, handle)
+  }
+
+  /** Sends an acknowledgement; never throws (a reply that does not serialize becomes an error). */
+  sendAck(nsName, seq, reply, error) {
+    if (this.batching && outbox.shouldGather(this)) {
+      outbox.gatherAck(this, nsName, seq, reply, error)
+      return
+    }
+    try {
+      this.write({ __clusterphone: { ns: nsName, ack: seq, reply, error } }, undefined)
+    } catch (err) {
+      // A BigInt under JSON, a cycle: the sender gets that as an error instead of a timeout.
+      if (error === undefined) this.sendAck(nsName, seq, undefined, errors.toErrorAck(err))
+    }
   }
 
   /** Writes one message; the callback turns a failed write into rejected acknowledgements. */
@@ -53,6 +89,7 @@ class Peer {
   /** Resolves once the write that found the queue full has gone out (at once when none did). */
   whenWritable() {
     if (this.goneReason !== null) return Promise.reject(this.goneReason)
+    if (this.gathered !== 0) outbox.flush(this)
     if (this.blockedAt === 0) return Promise.resolve()
     if (this.drained === null) {
       let resolve, reject
@@ -93,6 +130,7 @@ function ofChild(child) {
   const peer = new Peer(child, false, `child ${child.pid}`, false)
   child[kPeer] = peer
   child.on('message', (message, handle) => context.dispatch(child, message, handle))
+  require('./batching').listenTo(child)
   child.once('disconnect', () => gone(peer, errors.workerDied(undefined, child.exitCode, child.signalCode)))
   child.once('exit', (code, signal) => gone(peer, errors.workerDied(undefined, code, signal)))
   return peer
@@ -111,6 +149,9 @@ function gone(peer, reason) {
   if (peer.goneReason !== null) return
   peer.goneReason = reason
   byId.delete(peer.id)
+  peer.records = []
+  peer.owners = []
+  peer.gathered = 0
   if (peer.drained !== null) {
     peer.drained.promise.catch(() => {})
     peer.drained.reject(reason)

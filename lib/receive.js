@@ -35,14 +35,7 @@ const hooks = {
 
 function sendAck(peer, nsName, seq, reply, error) {
   if (debug.enabled) debug('ack %s ns=%s seq=%d%s', peer.label, nsName, seq, error === undefined ? '' : ' error')
-  const ack = { __clusterphone: { ns: nsName, ack: seq, reply, error } }
-  try {
-    peer.write(ack, undefined)
-  } catch (err) {
-    // The reply did not serialize (a BigInt under JSON, a cycle): the sender gets that as an error
-    // instead of waiting for its timeout.
-    if (error === undefined) sendAck(peer, nsName, seq, undefined, errors.toErrorAck(err))
-  }
+  peer.sendAck(nsName, seq, reply, error)
 }
 
 /**
@@ -62,54 +55,51 @@ function messageBus(message, handle) {
 }
 
 function receive(peer, envelope, handle) {
-  const core = context.core
   if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) {
-    core.receive((peer.lanes + NS_INVALID) * 16, NaN)
+    context.core.receive((peer.lanes + NS_INVALID) * 16, NaN)
     return
   }
-  const nsName = envelope.ns
-  const validName = typeof nsName === 'string' && nsName !== ''
-  const ns = validName ? hooks.findNamespace(nsName) : undefined
-  const isAck = hasOwn.call(envelope, 'ack')
-  const number = isAck ? envelope.ack : envelope.seq
-  const cmd = envelope.cmd
-  const flags =
-    FLAG_OBJECT |
-    (isAck ? FLAG_ACK : 0) |
-    (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0) |
-    (cmd === 'workerReady' ? FLAG_WORKER_READY : 0)
-  const lane = peer.lanes + (ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID)
-  const result = core.receive(lane * 16 + flags, typeof number === 'number' ? number : NaN)
-  if (debug.enabled) debugReceive(peer, nsName, cmd, number, isAck, result)
-  if (result >= 0) {
-    settleFromAck(result, envelope.error, envelope.reply)
-  } else if (result === RECEIVED.DELIVER) {
-    if (ns.internal && cmd === RELAY && !peer.isParent && hooks.onRelay !== null) hooks.onRelay(peer, ns.name, number, envelope.payload)
-    else deliver(peer, ns, cmd, number, envelope.payload, handle, envelope.from)
-  } else if (result === RECEIVED.ANNOUNCE) {
-    if (!peer.isParent) hooks.onWorkerReady(peer, envelope.payload)
-  } else if (result === RECEIVED.UNKNOWN_NAMESPACE) {
-    sendAck(peer, nsName, number, null, errors.UNKNOWN_NAMESPACE)
-  } else if (result === RECEIVED.UNHANDLED) {
-    sendAck(peer, nsName, number, null, errors.UNHANDLED)
-  } else if (result === RECEIVED.UNMATCHED_ACK && ns.foreign !== null) {
-    settleForeign(peer, ns.foreign, number, envelope)
-  }
+  if (hasOwn.call(envelope, 'ack')) receiveAck(peer, envelope.ns, envelope.ack, envelope.reply, envelope.error)
+  else receiveMessage(peer, envelope.ns, envelope.cmd, envelope.seq, envelope.payload, handle, envelope.from)
 }
 
-function debugReceive(peer, nsName, cmd, number, isAck, result) {
-  const what = isAck ? (result >= 0 ? 'acknowledgement' : 'acknowledgement (nothing awaits it)') : `cmd=${cmd}`
-  debug('receive %s ns=%s seq=%s %s', peer.label, nsName, number, what)
+function receiveAck(peer, nsName, seq, reply, error) {
+  const validName = typeof nsName === 'string' && nsName !== ''
+  const ns = validName ? hooks.findNamespace(nsName) : undefined
+  const lane = peer.lanes + (ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID)
+  const result = context.core.receive(lane * 16 + (FLAG_OBJECT | FLAG_ACK), typeof seq === 'number' ? seq : NaN)
+  if (debug.enabled) debug('receive %s ns=%s seq=%s %s', peer.label, nsName, seq, result >= 0 ? 'acknowledgement' : 'acknowledgement (nothing awaits it)')
+  if (result >= 0) settleFromAck(result, error, reply)
+  else if (result === RECEIVED.UNMATCHED_ACK && ns.foreign !== null) settleForeign(peer, ns.foreign, seq, reply, error)
+}
+
+function receiveMessage(peer, nsName, cmd, seq, payload, handle, from) {
+  const validName = typeof nsName === 'string' && nsName !== ''
+  const ns = validName ? hooks.findNamespace(nsName) : undefined
+  const lane = peer.lanes + (ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID)
+  const flags = FLAG_OBJECT | (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0) | (cmd === 'workerReady' ? FLAG_WORKER_READY : 0)
+  const result = context.core.receive(lane * 16 + flags, typeof seq === 'number' ? seq : NaN)
+  if (debug.enabled) debug('receive %s ns=%s seq=%s cmd=%s', peer.label, nsName, seq, cmd)
+  if (result === RECEIVED.DELIVER) {
+    if (ns.internal && cmd === RELAY && !peer.isParent && hooks.onRelay !== null) hooks.onRelay(peer, ns.name, seq, payload)
+    else deliver(peer, ns, cmd, seq, payload, handle, from)
+  } else if (result === RECEIVED.ANNOUNCE) {
+    if (!peer.isParent) hooks.onWorkerReady(peer, payload)
+  } else if (result === RECEIVED.UNKNOWN_NAMESPACE) {
+    sendAck(peer, nsName, seq, null, errors.UNKNOWN_NAMESPACE)
+  } else if (result === RECEIVED.UNHANDLED) {
+    sendAck(peer, nsName, seq, null, errors.UNHANDLED)
+  }
 }
 
 /** An acknowledgement for a message another library in this process sent (1.x's `getPending`). */
-function settleForeign(peer, entry, seq, envelope) {
+function settleForeign(peer, entry, seq, reply, error) {
   if (typeof entry.getPending !== 'function') return
   const held = entry.getPending.call(peer.target, seq)
   if (!Array.isArray(held) || typeof held[0] !== 'function' || typeof held[1] !== 'function') return
   if (!held[0].monitored) return
-  if (envelope.error) held[1](errors.fromErrorAck(envelope.error))
-  else held[0](envelope.reply)
+  if (error) held[1](errors.fromErrorAck(error))
+  else held[0](reply)
 }
 
 function settleFromAck(slot, error, reply) {

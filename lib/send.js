@@ -17,10 +17,10 @@ function commandOf(cmd) {
   return command
 }
 
-function envelope(nsName, cmd, seq, payload, from) {
-  if (from === undefined) return { __clusterphone: { ns: nsName, cmd, seq, payload } }
-  // Relayed from another worker (2.x only; 1.x receivers ignore the extra key).
-  return { __clusterphone: { ns: nsName, cmd, seq, payload, from } }
+/** Writes a message; `from` is the worker a relayed one comes from (2.x only; 1.x ignores it). */
+function write(peer, nsName, cmd, seq, payload, handle, from, message) {
+  if (from === undefined) peer.sendMessage(nsName, cmd, seq, payload, handle, message)
+  else peer.write({ __clusterphone: { ns: nsName, cmd, seq, payload, from } }, handle)
 }
 
 /** `from`: the id of the worker a relayed message comes from (lib/relay.js). */
@@ -35,8 +35,9 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle, from) 
   const result = handle ? core.sendHandle(lane, forceQueueHandle === true) : core.send(lane)
   if (result > 0) {
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, result)
-    peer.write(envelope(ns.name, command, result, payload, from), handle)
-    return new Message(peer, ns, command, result, -1, undefined)
+    const message = new Message(peer, ns, command, result, -1, undefined)
+    write(peer, ns.name, command, result, payload, handle, from, message)
+    return message
   }
   const slot = -result - 1
   if (debug.enabled) debug('queue %s ns=%s cmd=%s (not ready)', peer.label, ns.name, command)
@@ -52,12 +53,13 @@ function sendToPrimary(ns, cmd, payload, handle) {
   if (peer.goneReason !== null) return new Message(peer, ns, command, 0, -1, peer.goneReason)
   const seq = context.core.send(peer.lanes + ns.id)
   if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, seq)
+  const message = new Message(peer, ns, command, seq, -1, undefined)
   try {
-    peer.write(envelope(ns.name, command, seq, payload), handle)
+    peer.sendMessage(ns.name, command, seq, payload, handle, message)
   } catch (err) {
-    return new Message(peer, ns, command, seq, -1, errors.sendFailed(err))
+    message.failure = errors.sendFailed(err)
   }
-  return new Message(peer, ns, command, seq, -1, undefined)
+  return message
 }
 
 /**
@@ -78,7 +80,7 @@ function flush(peer, ns, announced) {
     if (!awaited) pending.forget(slot)
     if (debug.enabled) debug('flush %s ns=%s cmd=%s seq=%d', peer.label, ns.name, message.cmd, seq)
     try {
-      peer.write(envelope(ns.name, message.cmd, seq, payload, from), handle)
+      write(peer, ns.name, message.cmd, seq, payload, handle, from, message)
     } catch (err) {
       const reason = errors.sendFailed(err)
       message.failure = reason
@@ -102,7 +104,7 @@ function sendToPrimaryLater(ns, cmd, label, makePayload) {
     if (peer.goneReason !== null) return
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, cmd, seq)
     try {
-      peer.write(envelope(ns.name, cmd, seq, makePayload(message)), undefined)
+      peer.sendMessage(ns.name, cmd, seq, makePayload(message), undefined, message)
     } catch (err) {
       const reason = errors.sendFailed(err)
       message.failure = reason

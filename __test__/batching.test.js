@@ -1,0 +1,229 @@
+"use strict";
+
+// Batching between 2.x peers (lib/outbox.js, lib/batching.js): many messages to one peer in one
+// tick travel as a few Node-internal batches, and that must change nothing anyone can see:
+// listeners on both ends get every envelope exactly as a single write carries it (keys JSON drops
+// stay dropped, `advanced` keeps them), in order, also around the user's own `worker.send`; a
+// payload that does not serialize fails only its own message; a worker that exits right after a
+// burst still delivers it; 1.x peers never get a batch; malformed batches break nothing.
+
+const { test, after } = require("node:test");
+const assert = require("node:assert/strict");
+const cluster = require("node:cluster");
+const path = require("node:path");
+
+const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
+const { ORACLE, fork, cleanup, online, withTimeout, once, collectMessages, sleep } = require("./helpers");
+
+after(cleanup);
+
+const skip = ORACLE && "batching is 2.x's own";
+const V1 = path.dirname(require.resolve("clusterphone-v1/package.json"));
+
+/** Ack envelopes each worker sent, as the primary's own 'message' listener sees them. */
+const acksFrom = new Map();
+cluster.on("message", (worker, message) => {
+  const envelope = message && message.__clusterphone;
+  if (!envelope || !Object.prototype.hasOwnProperty.call(envelope, "ack") || envelope.ns !== "_") return;
+  if (!acksFrom.has(worker)) acksFrom.set(worker, []);
+  acksFrom.get(worker).push(message);
+});
+
+/** Batches each worker's channel carried to the primary. */
+function countBatches(worker) {
+  const counter = { batches: 0 };
+  worker.process.on("internalMessage", (message) => {
+    if (message && message.cmd === "NODE_CLUSTERPHONE" && Array.isArray(message.b)) counter.batches++;
+  });
+  return counter;
+}
+
+const got = [];
+clusterphone.handlers.got = function (worker, payload, handle, ack) {
+  got.push(payload);
+  ack(payload);
+};
+
+async function batchWorker(options = {}) {
+  const worker = fork("batch-worker.js", options);
+  const counter = countBatches(worker);
+  await online(worker);
+  // One round trip: by then both ends have heard the other's batching offer.
+  await seen(worker);
+  return { worker, counter };
+}
+
+function seen(worker) {
+  return withTimeout(clusterphone.sendTo(worker, "seen").ackd(), 5000, "the worker's record");
+}
+
+const PAYLOADS = [undefined, null, 0, "text", { a: 1, gone: undefined }, [1, undefined, 3], { nested: { deep: [true] } }, -1.5];
+
+/** The envelope a single write carries under JSON: what 1.x sends, and what a listener sees. */
+function overJson(envelope) {
+  return JSON.parse(JSON.stringify({ __clusterphone: envelope }));
+}
+
+test("a burst to a 2.x worker goes in batches; the worker's listeners see every envelope as 1.x writes it", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const count = 40;
+  for (let i = 0; i < count; i++) clusterphone.sendTo(worker, "record", PAYLOADS[i % PAYLOADS.length]);
+  const { raw, batches } = await seen(worker);
+  assert.ok(batches > 0, "the burst used at least one batch");
+  assert.equal(raw.length, count);
+  const first = raw[0].__clusterphone.seq;
+  raw.forEach((message, i) => {
+    assert.deepStrictEqual(message, overJson({ ns: "_", cmd: "record", seq: first + i, payload: PAYLOADS[i % PAYLOADS.length] }), `message ${i}`);
+  });
+});
+
+test("acknowledgements in a burst come back batched, each as a single write carries it: ack() has no reply key, ack(null) a null one", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await batchWorker();
+  acksFrom.set(worker, []);
+  const commands = [];
+  const replies = [];
+  for (let i = 0; i < 30; i++) {
+    const cmd = ["noReply", "nullReply", "echo"][i % 3];
+    commands.push(cmd);
+    replies.push(clusterphone.sendTo(worker, cmd, { i }).ackd());
+  }
+  const values = await withTimeout(Promise.all(replies), 5000, "30 replies");
+  values.forEach((value, i) => assert.deepStrictEqual(value, [undefined, null, { i }][i % 3], `reply ${i} (${commands[i]})`));
+  assert.ok(counter.batches > 0, "the worker answered in batches");
+  const acks = acksFrom.get(worker);
+  assert.equal(acks.length, 30);
+  const first = acks[0].__clusterphone.ack;
+  acks.forEach((message, i) => {
+    const reply = [undefined, null, { i }][i % 3];
+    assert.deepStrictEqual(message, overJson({ ns: "_", ack: first + i, reply }), `acknowledgement ${i}`);
+  });
+});
+
+test("under advanced serialization a batched envelope keeps its undefined keys, as a single write does", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await batchWorker({ serialization: "advanced" });
+  acksFrom.set(worker, []);
+  const payloads = [undefined, new Map([[1, 2]]), 10n, null];
+  const replies = [];
+  for (let i = 0; i < 20; i++) replies.push(clusterphone.sendTo(worker, i % 2 === 0 ? "noReply" : "echo", payloads[i % 4]).ackd());
+  const values = await withTimeout(Promise.all(replies), 5000, "20 replies");
+  values.forEach((value, i) => assert.deepStrictEqual(value, i % 2 === 0 ? undefined : payloads[i % 4], `reply ${i}`));
+  const { raw, batches } = await seen(worker);
+  assert.ok(batches > 0 && counter.batches > 0, "batches both ways");
+  const first = raw[0].__clusterphone.seq;
+  raw.forEach((message, i) => {
+    const cmd = i % 2 === 0 ? "noReply" : "echo";
+    assert.deepStrictEqual(message, { __clusterphone: { ns: "_", cmd, seq: first + i, payload: payloads[i % 4] } }, `message ${i}`);
+  });
+  const acks = acksFrom.get(worker).slice(0, 20);
+  acks.forEach((message, i) => {
+    const reply = i % 2 === 0 ? undefined : payloads[i % 4];
+    assert.deepStrictEqual(message, { __clusterphone: { ns: "_", ack: raw[i].__clusterphone.seq, reply, error: undefined } }, `acknowledgement ${i}`);
+  });
+});
+
+test("the user's own worker.send() in the middle of a burst arrives in its place", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", i);
+  worker.send({ plain: "between" });
+  for (let i = 20; i < 40; i++) clusterphone.sendTo(worker, "record", i);
+  const { raw, batches } = await seen(worker);
+  assert.ok(batches > 0);
+  assert.equal(raw.length, 41);
+  assert.deepStrictEqual(raw[20], { plain: "between" });
+  const payloads = raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload);
+  assert.deepStrictEqual(payloads, Array.from({ length: 40 }, (_, i) => i));
+});
+
+test("a payload in a batch that does not serialize fails only its own acknowledgement", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const circular = { name: "loop" };
+  circular.self = circular;
+  const outcomes = [];
+  for (let i = 0; i < 20; i++) {
+    outcomes.push(
+      clusterphone
+        .sendTo(worker, "echo", i === 15 ? circular : i)
+        .ackd()
+        .then(
+          (reply) => ({ reply }),
+          (err) => ({ error: err }),
+        ),
+    );
+  }
+  const results = await withTimeout(Promise.all(outcomes), 5000, "20 outcomes");
+  results.forEach((result, i) => {
+    if (i === 15) {
+      assert.ok(result.error instanceof Error, "the circular payload's acknowledgement rejects");
+      assert.match(result.error.message, /circular/i);
+    } else {
+      assert.deepStrictEqual(result, { reply: i }, `message ${i}`);
+    }
+  });
+});
+
+test("a worker that exits right after a burst still delivers all of it", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await batchWorker();
+  got.length = 0;
+  const exited = once(worker, "exit");
+  clusterphone.sendTo(worker, "burstThenExit", { n: 50 });
+  await withTimeout(exited, 5000, "the worker to exit");
+  assert.deepStrictEqual(got, Array.from({ length: 50 }, (_, i) => i));
+  assert.ok(counter.batches > 0, "the burst was batched");
+});
+
+test("a burst from a worker comes in batches and every acknowledgement goes back", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await batchWorker();
+  got.length = 0;
+  const outcomes = await withTimeout(clusterphone.sendTo(worker, "burst", { n: 100, cmd: "got" }).ackd(), 5000, "the burst's outcomes");
+  assert.deepStrictEqual(outcomes, Array.from({ length: 100 }, (_, i) => ({ reply: i })));
+  assert.deepStrictEqual(got, Array.from({ length: 100 }, (_, i) => i));
+  assert.ok(counter.batches > 0);
+});
+
+test("a clusterphone 1.0.1 worker never gets a batch: every message of a burst arrives on its own", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker({ env: { CLUSTERPHONE_IMPL: V1 } });
+  const replies = [];
+  for (let i = 0; i < 40; i++) replies.push(clusterphone.sendTo(worker, "echo", i).ackd());
+  assert.deepStrictEqual(await withTimeout(Promise.all(replies), 5000, "40 replies"), Array.from({ length: 40 }, (_, i) => i));
+  const { raw, batches } = await seen(worker);
+  assert.equal(batches, 0);
+  assert.equal(raw.length, 40);
+});
+
+test("malformed batches from a worker break nothing; a well-formed one is read", { skip, timeout: 20000 }, async () => {
+  const problems = [];
+  const onProblem = (err) => problems.push(String(err && err.stack ? err.stack : err));
+  process.on("uncaughtException", onProblem);
+  try {
+    const worker = fork("raw-worker.js");
+    const inbox = collectMessages(worker);
+    await once(worker, "online");
+    let id = 0;
+    const raw = async (message) => {
+      const mine = ++id;
+      worker.send({ rawCmd: "send", id: mine, message });
+      await inbox.waitFor((m) => m && m.rawDone === mine, "raw send");
+    };
+    const malformed = [
+      { cmd: "NODE_CLUSTERPHONE" },
+      { cmd: "NODE_CLUSTERPHONE", b: "not an array" },
+      { cmd: "NODE_CLUSTERPHONE", b: [null, 1, 2, 3] },
+      { cmd: "NODE_CLUSTERPHONE", b: [0] },
+      { cmd: "NODE_CLUSTERPHONE", b: [1, "_", 999999] },
+      { cmd: "NODE_CLUSTERPHONE", b: [7, "__proto__", "constructor", -1, { polluted: true }, 1] },
+      { cmd: "NODE_CLUSTERPHONE", b: ["x", {}, [], 2] },
+      { cmd: "NODE_CLUSTERPHONE", batch: 2 },
+    ];
+    for (const message of malformed) await raw(message);
+    got.length = 0;
+    await raw({ cmd: "NODE_CLUSTERPHONE", b: [2, "_", "got", 1, "first", 2, "_", "got", 2, "second"] });
+    await sleep(50);
+    assert.deepStrictEqual(got, ["first", "second"]);
+    assert.equal({}.polluted, undefined);
+    const answer = await inbox.waitFor((m) => m && m.rawSaw && m.rawSaw.__clusterphone && m.rawSaw.__clusterphone.ack === 2, "the second acknowledgement");
+    assert.deepStrictEqual(answer.rawSaw, { __clusterphone: { ns: "_", ack: 2, reply: "second" } });
+    assert.deepStrictEqual(problems, []);
+  } finally {
+    process.removeListener("uncaughtException", onProblem);
+  }
+});

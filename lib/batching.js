@@ -1,0 +1,108 @@
+'use strict'
+// The batching handshake and the reading of batches (the batches themselves: lib/outbox.js).
+//
+// A 2.x worker (or opted-in child) says "I read batches" when it loads; a 2.x primary that hears
+// it marks that worker and says the same back. Both messages are Node-internal (`cmd:
+// "NODE_CLUSTERPHONE"`): 1.x, plain `cluster` code and users' 'message' listeners never see them,
+// and a peer that never answers (1.x, or no clusterphone at all) simply never gets batches, so
+// the wire stays 1.x's with every peer that is not 2.x.
+//
+// A batch that arrives is emitted as the 'message' events its envelopes would have been, on the
+// same channel object, so the message bus, a 1.x beside us and the user's own listeners each see
+// every envelope, in order, exactly as if it had been written alone.
+//
+// Once a peer reads batches, its channel's `send` and `disconnect` are guarded: anything written
+// to it some other way (the user's own `worker.send`, cluster's internal messages, 1.x in the same
+// process) first writes what is gathered, so nothing overtakes a message sent before it.
+
+const cluster = require('node:cluster')
+const context = require('./context')
+const peers = require('./peers')
+const outbox = require('./outbox')
+const debug = require('./debug')
+
+const { BATCH_COMMAND } = outbox
+
+function ignoreError() {}
+
+/**
+ * Tells the peer's side we read batches; `answer` asks it to say whether it does too. `probe`
+ * arrives only under `advanced` serialization, which keeps undefined values (JSON drops them): so
+ * the other side learns how the channel serializes, which batches must imitate (lib/outbox.js).
+ */
+function offer(channel, answer) {
+  try {
+    channel.send({ cmd: BATCH_COMMAND, batch: 1, answer, probe: undefined }, undefined, undefined, ignoreError)
+  } catch {
+    // A channel already closed: no batches then.
+  }
+}
+
+/** An internal message from `peer` over `channel`: a handshake or a batch; anything else is not ours. */
+function onInternalMessage(peer, channel, message) {
+  if (message === null || typeof message !== 'object' || message.cmd !== BATCH_COMMAND) return
+  const records = message.b
+  if (Array.isArray(records)) {
+    outbox.unpack(records, (envelope) => emitMessage(channel, envelope))
+    return
+  }
+  if (message.batch !== 1) return
+  const from = peer()
+  if (message.answer === true) offer(channel, false)
+  from.advanced = Object.prototype.hasOwnProperty.call(message, 'probe')
+  if (!from.batching && from.goneReason === null) startBatching(from, channel)
+}
+
+/** One 'message' event; a listener that throws does what it would have done in Node's own emit. */
+function emitMessage(channel, message) {
+  try {
+    channel.emit('message', message, undefined)
+  } catch (err) {
+    process.nextTick(() => {
+      throw err
+    })
+  }
+}
+
+function startBatching(peer, channel) {
+  if (debug.enabled) debug('batching with %s', peer.label)
+  guard(peer, channel, 'send')
+  guard(peer, channel, 'disconnect')
+  peer.batching = true
+}
+
+/** Wraps `channel[method]` so that it first writes what is gathered for `peer`. */
+function guard(peer, channel, method) {
+  const original = channel[method]
+  if (typeof original !== 'function') return
+  channel[method] = function () {
+    if (peer.gathered !== 0) outbox.flush(peer)
+    return original.apply(this, arguments)
+  }
+}
+
+/** Listens for the handshake and batches on a worker's (or child's) channel. */
+function listenTo(target) {
+  const channel = target.process ?? target
+  if (typeof channel.on !== 'function') return
+  channel.on('internalMessage', (message) => onInternalMessage(() => peers.ofWorker(target), channel, message))
+}
+
+function setUp() {
+  if (context.isPrimary) {
+    cluster.on('fork', listenTo)
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      // Forked before we loaded: its offer may be gone, so ask.
+      listenTo(worker)
+      if (worker.isConnected()) offer(worker.process, true)
+    }
+  }
+  if (context.hasParent) {
+    process.on('internalMessage', (message) => onInternalMessage(peers.thePrimary, process, message))
+    offer(process, true)
+  }
+  // Whatever a tick gathered is written before the process goes.
+  process.on('exit', outbox.flushAll)
+}
+
+module.exports = { setUp, listenTo }
