@@ -134,31 +134,41 @@ test("the user's own worker.send() in the middle of a burst arrives in its place
   assert.deepStrictEqual(payloads, Array.from({ length: 40 }, (_, i) => i));
 });
 
-test("a payload in a batch that does not serialize fails only its own acknowledgement", { skip, timeout: 20000 }, async () => {
+test("a burst is serialized as it is sent: later changes to a payload, toJSON's key, sendTo throwing, no shared objects", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
+  const reused = { i: -1 };
   const circular = { name: "loop" };
   circular.self = circular;
-  const outcomes = [];
+  const keyed = { toJSON: (key) => `key=${key}` };
+  const vanishing = { toJSON: () => undefined };
+  const thrown = [];
   for (let i = 0; i < 20; i++) {
-    outcomes.push(
-      clusterphone
-        .sendTo(worker, "echo", i === 15 ? circular : i)
-        .ackd()
-        .then(
-          (reply) => ({ reply }),
-          (err) => ({ error: err }),
-        ),
-    );
-  }
-  const results = await withTimeout(Promise.all(outcomes), 5000, "20 outcomes");
-  results.forEach((result, i) => {
-    if (i === 15) {
-      assert.ok(result.error instanceof Error, "the circular payload's acknowledgement rejects");
-      assert.match(result.error.message, /circular/i);
-    } else {
-      assert.deepStrictEqual(result, { reply: i }, `message ${i}`);
+    reused.i = i;
+    try {
+      clusterphone.sendTo(worker, "record", i === 15 ? circular : i === 16 ? keyed : i === 17 ? vanishing : reused);
+    } catch (err) {
+      thrown.push({ i, message: err.message });
     }
-  });
+  }
+  reused.i = "changed after the tick";
+  assert.equal(thrown.length, 1, "only the circular payload throws");
+  assert.equal(thrown[0].i, 15);
+  assert.match(thrown[0].message, /circular/i);
+  const { raw, batches } = await seen(worker);
+  assert.ok(batches > 0);
+  const payloads = raw.map((m) => m.__clusterphone.payload);
+  const expected = [];
+  for (let i = 0; i < 20; i++) if (i !== 15) expected.push(i === 16 ? "key=payload" : i === 17 ? undefined : { i });
+  assert.deepStrictEqual(payloads, expected);
+  assert.equal(Object.prototype.hasOwnProperty.call(raw[16].__clusterphone, "payload"), false, "a toJSON returning undefined drops the key");
+});
+
+test("under advanced serialization the same object sent many times arrives as separate objects", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker({ serialization: "advanced" });
+  const shared = { count: 0 };
+  const replies = [];
+  for (let i = 0; i < 20; i++) replies.push(clusterphone.sendTo(worker, "bump", shared).ackd());
+  assert.deepStrictEqual(await withTimeout(Promise.all(replies), 5000, "20 replies"), Array(20).fill(1));
 });
 
 test("a worker that exits right after a burst still delivers all of it", { skip, timeout: 20000 }, async () => {
@@ -169,6 +179,15 @@ test("a worker that exits right after a burst still delivers all of it", { skip,
   await withTimeout(exited, 5000, "the worker to exit");
   assert.deepStrictEqual(got, Array.from({ length: 50 }, (_, i) => i));
   assert.ok(counter.batches > 0, "the burst was batched");
+});
+
+test("a message sent from a process 'exit' listener after a burst still goes out", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  got.length = 0;
+  const exited = once(worker, "exit");
+  clusterphone.sendTo(worker, "burstThenExit", { n: 20, bye: true });
+  await withTimeout(exited, 5000, "the worker to exit");
+  assert.deepStrictEqual(got, [...Array.from({ length: 20 }, (_, i) => i), "bye"]);
 });
 
 test("a burst from a worker comes in batches and every acknowledgement goes back", { skip, timeout: 20000 }, async () => {
@@ -213,10 +232,11 @@ test("malformed batches from a worker break nothing; a well-formed one is read",
       { cmd: "NODE_CLUSTERPHONE", b: [7, "__proto__", "constructor", -1, { polluted: true }, 1] },
       { cmd: "NODE_CLUSTERPHONE", b: ["x", {}, [], 2] },
       { cmd: "NODE_CLUSTERPHONE", batch: 2 },
+      { cmd: "NODE_CLUSTERPHONE", advanced: true, b: [2, "_", "got", 1, "not v8 bytes", 2, "_", "got", 2, [1, 2]] },
     ];
     for (const message of malformed) await raw(message);
     got.length = 0;
-    await raw({ cmd: "NODE_CLUSTERPHONE", b: [2, "_", "got", 1, "first", 2, "_", "got", 2, "second"] });
+    await raw({ cmd: "NODE_CLUSTERPHONE", b: [2, "_", "got", 1, '"first"', 2, "_", "got", 2, '"second"', 2, "_", "got", 3, "not json"] });
     await sleep(50);
     assert.deepStrictEqual(got, ["first", "second"]);
     assert.equal({}.polluted, undefined);

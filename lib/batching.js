@@ -43,7 +43,7 @@ function onInternalMessage(peer, channel, message) {
   if (message === null || typeof message !== 'object' || message.cmd !== BATCH_COMMAND) return
   const records = message.b
   if (Array.isArray(records)) {
-    outbox.unpack(records, (envelope) => emitMessage(channel, envelope))
+    outbox.unpack(message, (envelope) => emitMessage(channel, envelope))
     return
   }
   if (message.batch !== 1) return

@@ -9,17 +9,19 @@
 // 'internalMessage'), and holds flat records, which JSON writes and reads faster than objects:
 //   message:          [kind, ns, cmd, seq, payload?]
 //   acknowledgement:  [kind | ACK, ns, seq, reply?, error?]
-// where `kind` says which keys the envelope has, as JSON would have dropped an undefined one. The
-// receiving side turns each record back into the very envelope a single write would have carried
-// and emits it as a 'message' (lib/batching.js): every listener sees what it saw from 1.x.
+// where `kind` says which values the envelope has (JSON drops undefined ones). Each value is
+// serialized when it is sent, as a single write would: JSON text under JSON (from
+// `JSON.stringify({ payload })`, so `toJSON` sees the same key), V8 bytes under `advanced`. So a
+// payload changed after `sendTo` returned is sent as it was, a payload that does not serialize
+// throws from `sendTo` as always, and no two messages share an object. The receiving side turns
+// each record back into the very envelope a single write would have carried and emits it as a
+// 'message' (lib/batching.js): every listener sees what it saw from 1.x.
 //
 // Order is kept: anything else written to the peer's channel (a handle, a relayed message, the
 // user's own `worker.send`, `disconnect()`) first writes what is gathered (lib/batching.js guards
 // the channel's `send`), and so does `whenWritable` and the process's 'exit'.
 
-const context = require('./context')
-const pending = require('./pending')
-const errors = require('./errors')
+const v8 = require('node:v8')
 const debug = require('./debug')
 
 /** The internal command of batches and of the batching handshake. */
@@ -45,6 +47,8 @@ const HAS_ERROR = 4
 let touched = []
 let scheduled = false
 const resolved = Promise.resolve()
+/** Set at process exit: nothing is gathered any more (no tick end would write it). */
+let exiting = false
 
 function endTick() {
   scheduled = false
@@ -62,7 +66,7 @@ function endTick() {
  * once this tick already wrote `WRITE_THROUGH` messages to it.
  */
 function shouldGather(peer) {
-  if (peer.burst >= WRITE_THROUGH) return true
+  if (peer.burst >= WRITE_THROUGH) return !exiting
   if (peer.burst++ === 0) {
     touched.push(peer)
     if (!scheduled) {
@@ -76,101 +80,101 @@ function shouldGather(peer) {
   return false
 }
 
-/** Whether the envelope keeps a key with this value: JSON drops undefined, functions, symbols. */
-function kept(peer, value) {
-  if (peer.advanced) return true
-  return value !== undefined && typeof value !== 'function' && typeof value !== 'symbol'
+/**
+ * A value serialized as a single write would under its key (`toJSON` sees the same key): JSON
+ * text, undefined when JSON drops it, or V8 bytes under `advanced` serialization. Throws what that
+ * write would have thrown. One literal per key keeps the objects' shapes constant.
+ */
+function serializePayload(peer, value) {
+  if (peer.advanced) return v8.serialize(value)
+  return fromJson(JSON.stringify({ payload: value }), 11)
 }
 
-/** Gathers a message; `message` (lib/message.js) learns of a write that failed. */
-function gatherMessage(peer, nsName, cmd, seq, payload, message) {
-  const records = peer.records
-  if (kept(peer, payload)) records.push(HAS_VALUE, nsName, cmd, seq, payload)
-  else records.push(0, nsName, cmd, seq)
-  peer.owners.push(message)
+function serializeReply(peer, value) {
+  if (peer.advanced) return v8.serialize(value)
+  return fromJson(JSON.stringify({ reply: value }), 9)
+}
+
+function serializeError(peer, value) {
+  if (peer.advanced) return v8.serialize(value)
+  return fromJson(JSON.stringify({ error: value }), 9)
+}
+
+/** The value's text in '{"key":…}', or undefined for '{}'. */
+function fromJson(json, prefixLength) {
+  return json.length === 2 ? undefined : json.slice(prefixLength, -1)
+}
+
+function deserialize(advanced, serialized) {
+  return advanced ? v8.deserialize(serialized) : JSON.parse(serialized)
+}
+
+/** Gathers a message; throws, gathering nothing, if its payload does not serialize. */
+function gatherMessage(peer, nsName, cmd, seq, payload) {
+  const value = serializePayload(peer, payload)
+  if (value === undefined) peer.records.push(0, nsName, cmd, seq)
+  else peer.records.push(HAS_VALUE, nsName, cmd, seq, value)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
 }
 
+/** Gathers an acknowledgement; throws, gathering nothing, if its reply does not serialize. */
 function gatherAck(peer, nsName, seq, reply, error) {
-  const records = peer.records
-  const hasReply = kept(peer, reply)
-  const hasError = kept(peer, error)
-  records.push(ACK | (hasReply ? HAS_VALUE : 0) | (hasError ? HAS_ERROR : 0), nsName, seq)
-  if (hasReply) records.push(reply)
-  if (hasError) records.push(error)
-  peer.owners.push(null)
+  const replyValue = serializeReply(peer, reply)
+  const errorValue = error === undefined && !peer.advanced ? undefined : serializeError(peer, error)
+  peer.records.push(ACK | (replyValue === undefined ? 0 : HAS_VALUE) | (errorValue === undefined ? 0 : HAS_ERROR), nsName, seq)
+  if (replyValue !== undefined) peer.records.push(replyValue)
+  if (errorValue !== undefined) peer.records.push(errorValue)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
 }
 
-/** Writes what is gathered for `peer` as one batch (a single record as a plain envelope). */
+/** Writes what is gathered for `peer` as one batch. */
 function flush(peer) {
   const records = peer.records
-  const owners = peer.owners
   const count = peer.gathered
   peer.records = []
-  peer.owners = []
   peer.gathered = 0
   if (peer.goneReason !== null) return
   if (debug.enabled) debug('batch %s: %d messages', peer.label, count)
-  if (count === 1) {
-    writeOneByOne(peer, records, owners)
-    return
-  }
-  try {
-    peer.write({ cmd: BATCH_COMMAND, b: records }, undefined)
-  } catch {
-    // One of them does not serialize: write each alone, so only that one fails.
-    writeOneByOne(peer, records, owners)
-  }
+  // Everything in it is serialized already: nothing here can throw but a closed channel, which
+  // the write's callback reports (lib/peers.js).
+  peer.write({ cmd: BATCH_COMMAND, b: records, advanced: peer.advanced }, undefined)
 }
 
-/** Writes the gathered records as ordinary envelopes; a failed one fails only itself. */
-function writeOneByOne(peer, records, owners) {
-  let owner = 0
-  unpack(records, (message) => {
-    const sender = owners[owner++]
-    try {
-      peer.write(message, undefined)
-    } catch (err) {
-      const envelope = message.__clusterphone
-      if (sender !== null) failMessage(peer, sender, err)
-      // A reply that does not serialize: the sender gets that as an error acknowledgement.
-      else if (envelope.error === undefined) peer.sendAck(envelope.ns, envelope.ack, undefined, errors.toErrorAck(err))
-    }
-  })
-}
-
-/** A gathered message could not be written: its acknowledgement rejects with why. */
-function failMessage(peer, message, err) {
-  const reason = errors.sendFailed(err)
-  message.failure = reason
-  const slot = context.core.settle(peer.lanes + message.ns.id, message.seq)
-  if (slot >= 0) pending.reject(slot, reason)
-}
-
-/** Writes every peer's gathered records now (the process is exiting). */
+/** The process is exiting: write what is gathered, and from now on write at once. */
 function flushAll() {
+  exiting = true
   for (let i = 0; i < touched.length; i++) if (touched[i].gathered !== 0) flush(touched[i])
 }
 
 /**
- * Calls `each(message)` with the message each record stands for, as a single write would have
- * carried it. A malformed record ends the batch (a 2.x peer never writes one).
+ * Calls `each(message)` with the message each record of `batch` stands for, as a single write
+ * would have carried it. A malformed record ends the batch (a 2.x peer never writes one); one
+ * whose value does not deserialize is skipped.
  */
-function unpack(records, each) {
+function unpack(batch, each) {
+  const records = batch.b
+  const advanced = batch.advanced === true
   for (let i = 0; i < records.length; ) {
-    const kind = records[i]
+    const at = i
+    const kind = records[at]
     if (typeof kind !== 'number') return
-    const ns = records[i + 1]
+    const isAck = (kind & ACK) !== 0
+    const hasValue = (kind & HAS_VALUE) !== 0
+    const hasError = isAck && (kind & HAS_ERROR) !== 0
+    // The next record's place is known before anything is read, so a bad value cannot stall.
+    i = at + (isAck ? 3 : 4) + (hasValue ? 1 : 0) + (hasError ? 1 : 0)
     let envelope
-    if ((kind & ACK) === 0) {
-      envelope = (kind & HAS_VALUE) !== 0 ? { ns, cmd: records[i + 2], seq: records[i + 3], payload: records[i + 4] } : { ns, cmd: records[i + 2], seq: records[i + 3] }
-      i += (kind & HAS_VALUE) !== 0 ? 5 : 4
-    } else {
-      envelope = { ns, ack: records[i + 2] }
-      i += 3
-      if ((kind & HAS_VALUE) !== 0) envelope.reply = records[i++]
-      if ((kind & HAS_ERROR) !== 0) envelope.error = records[i++]
+    try {
+      if (!isAck) {
+        envelope = { ns: records[at + 1], cmd: records[at + 2], seq: records[at + 3] }
+        if (hasValue) envelope.payload = deserialize(advanced, records[at + 4])
+      } else {
+        envelope = { ns: records[at + 1], ack: records[at + 2] }
+        if (hasValue) envelope.reply = deserialize(advanced, records[at + 3])
+        if (hasError) envelope.error = deserialize(advanced, records[at + 3 + (hasValue ? 1 : 0)])
+      }
+    } catch {
+      continue
     }
     each({ __clusterphone: envelope })
   }

@@ -43,7 +43,6 @@ class Peer {
     this.burst = 0
     this.gathered = 0
     this.records = []
-    this.owners = []
     this.onSent = (err) => {
       this.written++
       if (err) gone(this, this.isParent ? errors.sendFailed(err) : errors.workerDied(err))
@@ -53,25 +52,19 @@ class Peer {
   }
 
   /**
-   * Sends an envelope (gathered into a batch in a busy tick). Throws when it is written now and
-   * does not serialize; a gathered one that does not fails `message` (lib/message.js) instead.
+   * Sends an envelope, or gathers it into a batch in a busy tick (lib/outbox.js). Either way it
+   * is serialized now, and throws if the payload does not serialize.
    */
-  sendMessage(nsName, cmd, seq, payload, handle, message) {
-    if (this.batching && handle === undefined && outbox.shouldGather(this)) {
-      outbox.gatherMessage(this, nsName, cmd, seq, payload, message)
-      return
-    }
-    this.write({ __clusterphone: { ns: nsName, cmd, seq, payload } }, handle)
+  sendMessage(nsName, cmd, seq, payload, handle) {
+    if (this.batching && handle === undefined && outbox.shouldGather(this)) outbox.gatherMessage(this, nsName, cmd, seq, payload)
+    else this.write({ __clusterphone: { ns: nsName, cmd, seq, payload } }, handle)
   }
 
   /** Sends an acknowledgement; never throws (a reply that does not serialize becomes an error). */
   sendAck(nsName, seq, reply, error) {
-    if (this.batching && outbox.shouldGather(this)) {
-      outbox.gatherAck(this, nsName, seq, reply, error)
-      return
-    }
     try {
-      this.write({ __clusterphone: { ns: nsName, ack: seq, reply, error } }, undefined)
+      if (this.batching && outbox.shouldGather(this)) outbox.gatherAck(this, nsName, seq, reply, error)
+      else this.write({ __clusterphone: { ns: nsName, ack: seq, reply, error } }, undefined)
     } catch (err) {
       // A BigInt under JSON, a cycle: the sender gets that as an error instead of a timeout.
       if (error === undefined) this.sendAck(nsName, seq, undefined, errors.toErrorAck(err))
@@ -150,7 +143,6 @@ function gone(peer, reason) {
   peer.goneReason = reason
   byId.delete(peer.id)
   peer.records = []
-  peer.owners = []
   peer.gathered = 0
   if (peer.drained !== null) {
     peer.drained.promise.catch(() => {})

@@ -18,8 +18,8 @@ function commandOf(cmd) {
 }
 
 /** Writes a message; `from` is the worker a relayed one comes from (2.x only; 1.x ignores it). */
-function write(peer, nsName, cmd, seq, payload, handle, from, message) {
-  if (from === undefined) peer.sendMessage(nsName, cmd, seq, payload, handle, message)
+function write(peer, nsName, cmd, seq, payload, handle, from) {
+  if (from === undefined) peer.sendMessage(nsName, cmd, seq, payload, handle)
   else peer.write({ __clusterphone: { ns: nsName, cmd, seq, payload, from } }, handle)
 }
 
@@ -35,9 +35,8 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle, from) 
   const result = handle ? core.sendHandle(lane, forceQueueHandle === true) : core.send(lane)
   if (result > 0) {
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, result)
-    const message = new Message(peer, ns, command, result, -1, undefined)
-    write(peer, ns.name, command, result, payload, handle, from, message)
-    return message
+    write(peer, ns.name, command, result, payload, handle, from)
+    return new Message(peer, ns, command, result, -1, undefined)
   }
   const slot = -result - 1
   if (debug.enabled) debug('queue %s ns=%s cmd=%s (not ready)', peer.label, ns.name, command)
@@ -53,13 +52,12 @@ function sendToPrimary(ns, cmd, payload, handle) {
   if (peer.goneReason !== null) return new Message(peer, ns, command, 0, -1, peer.goneReason)
   const seq = context.core.send(peer.lanes + ns.id)
   if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, seq)
-  const message = new Message(peer, ns, command, seq, -1, undefined)
   try {
-    peer.sendMessage(ns.name, command, seq, payload, handle, message)
+    peer.sendMessage(ns.name, command, seq, payload, handle)
   } catch (err) {
-    message.failure = errors.sendFailed(err)
+    return new Message(peer, ns, command, seq, -1, errors.sendFailed(err))
   }
-  return message
+  return new Message(peer, ns, command, seq, -1, undefined)
 }
 
 /**
@@ -80,7 +78,7 @@ function flush(peer, ns, announced) {
     if (!awaited) pending.forget(slot)
     if (debug.enabled) debug('flush %s ns=%s cmd=%s seq=%d', peer.label, ns.name, message.cmd, seq)
     try {
-      write(peer, ns.name, message.cmd, seq, payload, handle, from, message)
+      write(peer, ns.name, message.cmd, seq, payload, handle, from)
     } catch (err) {
       const reason = errors.sendFailed(err)
       message.failure = reason
@@ -104,7 +102,7 @@ function sendToPrimaryLater(ns, cmd, label, makePayload) {
     if (peer.goneReason !== null) return
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, cmd, seq)
     try {
-      peer.sendMessage(ns.name, cmd, seq, makePayload(message), undefined, message)
+      peer.sendMessage(ns.name, cmd, seq, makePayload(message), undefined)
     } catch (err) {
       const reason = errors.sendFailed(err)
       message.failure = reason
