@@ -28,7 +28,7 @@ function ignoreError() {}
 /**
  * Tells the peer's side we read batches; `answer` asks it to say whether it does too. `probe`
  * arrives only under `advanced` serialization, which keeps undefined values (JSON drops them): so
- * the other side learns how the channel serializes, which batches must imitate (lib/outbox.js).
+ * the other side learns how the channel serializes.
  */
 function offer(channel, answer) {
   try {
@@ -43,14 +43,15 @@ function onInternalMessage(peer, channel, message) {
   if (message === null || typeof message !== 'object' || message.cmd !== BATCH_COMMAND) return
   const records = message.b
   if (Array.isArray(records)) {
-    outbox.unpack(message, (envelope) => emitMessage(channel, envelope))
+    outbox.unpack(records, (envelope) => emitMessage(channel, envelope))
     return
   }
   if (message.batch !== 1) return
   const from = peer()
   if (message.answer === true) offer(channel, false)
-  from.advanced = Object.prototype.hasOwnProperty.call(message, 'probe')
-  if (!from.batching && from.goneReason === null) startBatching(from, channel)
+  // Only JSON channels batch (lib/outbox.js); `probe` arrives only under `advanced`.
+  const advanced = Object.prototype.hasOwnProperty.call(message, 'probe')
+  if (!advanced && !from.batching && from.goneReason === null) startBatching(from, channel)
 }
 
 /** One 'message' event; a listener that throws does what it would have done in Node's own emit. */

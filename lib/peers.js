@@ -37,8 +37,6 @@ class Peer {
     this.drained = null
     /** The peer reads batches (lib/batching.js); then a busy tick's writes are gathered (lib/outbox.js). */
     this.batching = false
-    /** Its channel uses `advanced` serialization (kept undefined values; lib/outbox.js). */
-    this.advanced = false
     /** Messages written to it in this tick, and what is gathered to be written when it ends. */
     this.burst = 0
     this.gathered = 0
