@@ -63,10 +63,20 @@ function receive(peer, envelope, handle) {
   else receiveMessage(peer, envelope.ns, envelope.cmd, envelope.seq, envelope.payload, handle, envelope.from)
 }
 
+/** The record of an envelope's `ns`, if it names one we know. */
+function namespaceOf(nsName) {
+  return typeof nsName === 'string' && nsName !== '' ? hooks.findNamespace(nsName) : undefined
+}
+
+/** The namespace part of a lane (lib/native.js): the record's id, or what kind of name it was. */
+function laneNamespace(nsName, ns) {
+  if (ns !== undefined) return ns.id
+  return typeof nsName === 'string' && nsName !== '' ? NS_UNKNOWN : NS_INVALID
+}
+
 function receiveAck(peer, nsName, seq, reply, error) {
-  const validName = typeof nsName === 'string' && nsName !== ''
-  const ns = validName ? hooks.findNamespace(nsName) : undefined
-  const lane = peer.lanes + (ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID)
+  const ns = namespaceOf(nsName)
+  const lane = peer.lanes + laneNamespace(nsName, ns)
   const result = context.core.receive(lane * 16 + (FLAG_OBJECT | FLAG_ACK), typeof seq === 'number' ? seq : NaN)
   if (debug.enabled) debug('receive %s ns=%s seq=%s %s', peer.label, nsName, seq, result >= 0 ? 'acknowledgement' : 'acknowledgement (nothing awaits it)')
   if (result >= 0) settleFromAck(result, error, reply)
@@ -74,9 +84,8 @@ function receiveAck(peer, nsName, seq, reply, error) {
 }
 
 function receiveMessage(peer, nsName, cmd, seq, payload, handle, from) {
-  const validName = typeof nsName === 'string' && nsName !== ''
-  const ns = validName ? hooks.findNamespace(nsName) : undefined
-  const lane = peer.lanes + (ns !== undefined ? ns.id : validName ? NS_UNKNOWN : NS_INVALID)
+  const ns = namespaceOf(nsName)
+  const lane = peer.lanes + laneNamespace(nsName, ns)
   const flags = FLAG_OBJECT | (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0) | (cmd === 'workerReady' ? FLAG_WORKER_READY : 0)
   const result = context.core.receive(lane * 16 + flags, typeof seq === 'number' ? seq : NaN)
   if (debug.enabled) debug('receive %s ns=%s seq=%s cmd=%s', peer.label, nsName, seq, cmd)
