@@ -7,6 +7,7 @@ const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { parseTable, render } = require('./bench-chart')
+const { bundle } = require('./bundle')
 
 const root = path.join(__dirname, '..')
 const runner = path.join(root, '..', 'shared', 'bench', 'run.sh')
@@ -18,6 +19,7 @@ const args = process.argv.slice(2)
 const full = args.includes('--full')
 const passThrough = args.filter((arg) => arg !== '--full')
 const outDir = path.join(root, 'bench')
+bundle() // measure lib/ as it is now, not a bundle from an older build
 fs.mkdirSync(outDir, { recursive: true })
 const result = spawnSync(
   'bash',

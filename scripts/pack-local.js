@@ -18,6 +18,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { nativeTarget } = require('../lib/platform')
+const { bundle } = require('./bundle')
 
 const ROOT = path.join(__dirname, '..')
 
@@ -69,6 +70,7 @@ function readJson(file) {
  */
 function packLocal({ build = true, outDir = path.join(ROOT, 'dist') } = {}) {
   if (build) npm(['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  else bundle() // lib/ as one file is cheap to redo, and a stale one would ship old code.
   const target = nativeTarget()
   const manifest = readJson(path.join(ROOT, 'package.json'))
   const binary = path.join(ROOT, target.fileName)
