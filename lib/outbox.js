@@ -39,6 +39,15 @@ const WRITE_THROUGH = 8
  */
 const MAX_BATCH = 32
 
+/**
+ * Serialized length above which a gathered value ends gathering for the rest of the tick. A batch
+ * carries each value as JSON text inside JSON, escaped once more and unescaped on the other side:
+ * for a large value that costs more than the write it saves. Measured in CPU per round trip
+ * (primary + worker, 100 outstanding): 512 B payloads 30.5 µs batched, 37.5 µs written one by one;
+ * 1 KB payloads 57 µs batched, 48.5 µs one by one (plain cluster 47 µs).
+ */
+const LARGE_VALUE = 512
+
 const ACK = 1
 const HAS_VALUE = 2
 const HAS_ERROR = 4
@@ -57,16 +66,17 @@ function endTick() {
   for (let i = 0; i < peers.length; i++) {
     const peer = peers[i]
     peer.burst = 0
+    peer.bulky = false
     if (peer.gathered !== 0) flush(peer)
   }
 }
 
 /**
  * Whether to gather this write instead of making it now: only for a peer that reads batches,
- * once this tick already wrote `WRITE_THROUGH` messages to it.
+ * once this tick already wrote `WRITE_THROUGH` messages to it, and no large value in this tick.
  */
 function shouldGather(peer) {
-  if (peer.burst >= WRITE_THROUGH) return !exiting
+  if (peer.burst >= WRITE_THROUGH) return !exiting && !peer.bulky
   if (peer.burst++ === 0) {
     touched.push(peer)
     if (!scheduled) {
@@ -106,7 +116,10 @@ function fromJson(json, prefixLength) {
 function gatherMessage(peer, nsName, cmd, seq, payload) {
   const value = serializePayload(payload)
   if (value === undefined) peer.records.push(0, nsName, cmd, seq)
-  else peer.records.push(HAS_VALUE, nsName, cmd, seq, value)
+  else {
+    peer.records.push(HAS_VALUE, nsName, cmd, seq, value)
+    if (value.length > LARGE_VALUE) peer.bulky = true
+  }
   if (++peer.gathered >= MAX_BATCH) flush(peer)
 }
 
@@ -115,7 +128,10 @@ function gatherAck(peer, nsName, seq, reply, error) {
   const replyValue = serializeReply(reply)
   const errorValue = error === undefined ? undefined : serializeError(error)
   peer.records.push(ACK | (replyValue === undefined ? 0 : HAS_VALUE) | (errorValue === undefined ? 0 : HAS_ERROR), nsName, seq)
-  if (replyValue !== undefined) peer.records.push(replyValue)
+  if (replyValue !== undefined) {
+    peer.records.push(replyValue)
+    if (replyValue.length > LARGE_VALUE) peer.bulky = true
+  }
   if (errorValue !== undefined) peer.records.push(errorValue)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
 }

@@ -41,6 +41,8 @@ class Peer {
     this.burst = 0
     this.gathered = 0
     this.records = []
+    /** A large value was gathered in this tick: the rest of it writes at once (lib/outbox.js). */
+    this.bulky = false
     this.onSent = (err) => {
       this.written++
       if (err) gone(this, this.isParent ? errors.sendFailed(err) : errors.workerDied(err))
