@@ -441,6 +441,8 @@ pub enum Received {
 }
 
 #[cfg(test)]
+mod footprint;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;

@@ -100,6 +100,13 @@ impl Slots {
         self.in_use == 0
     }
 
+    /// Bytes allocated for the slab and its free list (for the footprint test).
+    #[cfg(test)]
+    pub fn bytes_held(&self) -> usize {
+        use std::mem::size_of;
+        self.entries.capacity() * size_of::<Entry>() + self.free.capacity() * size_of::<SlotId>()
+    }
+
     /// Ids of every slot held for `peer`, in id order.
     pub fn of_peer(&self, peer: PeerId) -> Vec<SlotId> {
         self.entries
@@ -109,6 +116,12 @@ impl Slots {
             .map(|(id, _)| id as SlotId)
             .collect()
     }
+}
+
+/// `size_of` of a slab entry (for the footprint test).
+#[cfg(test)]
+pub fn entry_size() -> usize {
+    std::mem::size_of::<Entry>()
 }
 
 #[cfg(test)]
