@@ -2,7 +2,7 @@
 //! queued for a worker that is not ready, or awaiting its acknowledgement. JavaScript keeps the
 //! message's resolvers and payload in arrays indexed by the same slot id.
 
-use super::{ClockId, NsId, PeerId, SlotId};
+use super::{ClockId, PeerId, SlotId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotState {
@@ -18,23 +18,66 @@ pub struct Deadline {
     pub at: f64,
 }
 
+/// What the core remembers of a message (a copy: the slab stores it packed).
 #[derive(Debug, Clone, Copy)]
 pub struct Slot {
     pub peer: PeerId,
-    pub ns: NsId,
+    /// Namespace ids fit in 16 bits (`registry::MAX_NAMESPACES`); callers check before inserting.
+    pub ns: u16,
     pub seq: u64,
     pub state: SlotState,
+    /// Never holds a NaN time (`Core::check` refuses one): NaN marks "no deadline" in the slab.
     pub deadline: Option<Deadline>,
 }
 
 /// Slab size kept when it empties.
 const KEEP_SLOTS: usize = 1024;
 
+/// One slab entry, 32 bytes: the slot's fields flattened, with the deadline's time NaN when it has
+/// none and the state's spare values marking a free entry (a nested `Option<Slot>` took 56).
 #[derive(Debug)]
 struct Entry {
+    seq: u64,
+    at: f64,
+    peer: PeerId,
+    clock: ClockId,
     /// Bumped every time the slot is freed, so stale deadline entries can tell.
     generation: u32,
-    slot: Option<Slot>,
+    ns: u16,
+    /// None while the entry is free.
+    state: Option<SlotState>,
+}
+
+// The slab is most of what the core holds per message: keep an entry at 32 bytes.
+const _: () = assert!(std::mem::size_of::<Entry>() <= 32);
+
+impl Entry {
+    fn slot(&self) -> Option<Slot> {
+        let deadline = Deadline {
+            clock: self.clock,
+            at: self.at,
+        };
+        Some(Slot {
+            peer: self.peer,
+            ns: self.ns,
+            seq: self.seq,
+            state: self.state?,
+            deadline: (!self.at.is_nan()).then_some(deadline),
+        })
+    }
+
+    fn set(&mut self, slot: Slot) {
+        let deadline = slot.deadline.unwrap_or(Deadline {
+            clock: 0,
+            at: f64::NAN,
+        });
+        self.seq = slot.seq;
+        self.at = deadline.at;
+        self.peer = slot.peer;
+        self.clock = deadline.clock;
+        self.ns = slot.ns;
+        self.state = Some(slot.state);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -48,22 +91,38 @@ impl Slots {
     pub fn insert(&mut self, slot: Slot) -> SlotId {
         self.in_use += 1;
         if let Some(id) = self.free.pop() {
-            self.entries[id as usize].slot = Some(slot);
-            return id;
+            if let Some(entry) = self.entries.get_mut(id as usize) {
+                entry.set(slot);
+                return id;
+            }
         }
-        self.entries.push(Entry {
+        let mut entry = Entry {
+            seq: 0,
+            at: f64::NAN,
+            peer: 0,
+            clock: 0,
             generation: 0,
-            slot: Some(slot),
-        });
+            ns: 0,
+            state: None,
+        };
+        entry.set(slot);
+        self.entries.push(entry);
         (self.entries.len() - 1) as SlotId
     }
 
-    pub fn get(&self, id: SlotId) -> Option<&Slot> {
-        self.entries.get(id as usize)?.slot.as_ref()
+    pub fn get(&self, id: SlotId) -> Option<Slot> {
+        self.entries.get(id as usize)?.slot()
     }
 
-    pub fn get_mut(&mut self, id: SlotId) -> Option<&mut Slot> {
-        self.entries.get_mut(id as usize)?.slot.as_mut()
+    /// Overwrites a held slot (its id and generation stay); false when the id holds nothing.
+    pub fn update(&mut self, id: SlotId, slot: Slot) -> bool {
+        match self.entries.get_mut(id as usize) {
+            Some(entry) if entry.state.is_some() => {
+                entry.set(slot);
+                true
+            }
+            _ => false,
+        }
     }
 
     pub fn generation(&self, id: SlotId) -> Option<u32> {
@@ -73,7 +132,8 @@ impl Slots {
     /// Frees the slot and hands back what it held; the id may be handed out again.
     pub fn remove(&mut self, id: SlotId) -> Option<Slot> {
         let entry = self.entries.get_mut(id as usize)?;
-        let slot = entry.slot.take()?;
+        let slot = entry.slot()?;
+        entry.state = None;
         entry.generation = entry.generation.wrapping_add(1);
         self.free.push(id);
         self.in_use -= 1;
@@ -112,7 +172,7 @@ impl Slots {
         self.entries
             .iter()
             .enumerate()
-            .filter(|(_, entry)| entry.slot.is_some_and(|slot| slot.peer == peer))
+            .filter(|(_, entry)| entry.state.is_some() && entry.peer == peer)
             .map(|(id, _)| id as SlotId)
             .collect()
     }
