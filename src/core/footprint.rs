@@ -18,7 +18,7 @@ fn table_bytes(capacity: usize, entry: usize) -> usize {
 
 impl Core {
     fn bytes_held(&self) -> (usize, usize, usize) {
-        let pending = table_bytes(self.pending.capacity(), size_of::<(PendingKey, SlotId)>());
+        let pending = table_bytes(self.pending.capacity(), size_of::<SlotId>());
         (
             self.slots.bytes_held(),
             pending,
@@ -44,11 +44,11 @@ fn bytes_per_pending_acknowledgement() {
     let (slots, pending, deadlines) = core.bytes_held();
     let total = slots + pending + deadlines;
     println!(
-        "size_of: Slot {} Entry {} Due {} pending entry {}",
+        "size_of: Slot {} Entry {} Due {} pending bucket {}",
         size_of::<slots::Slot>(),
         slots::entry_size(),
         size_of::<Due>(),
-        size_of::<(PendingKey, SlotId)>(),
+        size_of::<SlotId>(),
     );
     println!(
         "{PENDING} pending: slots {slots} B, pending map {pending} B, deadlines {deadlines} B, \

@@ -7,6 +7,7 @@ pub mod deadlines;
 pub mod envelope;
 pub mod error;
 pub mod peers;
+pub mod pending;
 pub mod registry;
 pub mod slots;
 
@@ -14,6 +15,7 @@ use deadlines::{Deadlines, Due};
 use envelope::{classify, Facts, Verdict};
 use error::CoreError;
 use peers::Peers;
+use pending::{Pending, PendingKey};
 use registry::Registry;
 use rustc_hash::FxHashMap;
 pub use slots::Deadline;
@@ -67,8 +69,6 @@ pub struct Stats {
     pub deadline_entries: usize,
 }
 
-type PendingKey = (PeerId, NsId, u64);
-
 fn pending_key(slot: &Slot) -> PendingKey {
     (slot.peer, slot.ns.into(), slot.seq)
 }
@@ -78,7 +78,7 @@ pub struct Core {
     registry: Registry,
     peers: Peers,
     slots: Slots,
-    pending: FxHashMap<PendingKey, SlotId>,
+    pending: Pending,
     deadlines: Deadlines,
     /// First sequence number per namespace id where it is not 1 (see `set_sequence_base`).
     sequence_bases: FxHashMap<NsId, u64>,
@@ -176,7 +176,7 @@ impl Core {
         }
         // Only a message sent in a known namespace can be awaited: send refuses the others.
         let ns16 = self.known_ns(ns)?;
-        if let Some(&slot) = self.pending.get(&(peer, ns, seq)) {
+        if let Some(slot) = self.pending.get(&self.slots, (peer, ns, seq)) {
             return Ok(slot);
         }
         let slot = self.slots.insert(Slot {
@@ -186,7 +186,7 @@ impl Core {
             state: SlotState::Pending,
             deadline: Some(deadline),
         });
-        self.pending.insert((peer, ns, seq), slot);
+        self.pending.insert(&self.slots, (peer, ns, seq), slot);
         self.push_deadline(slot, deadline);
         Ok(slot)
     }
@@ -231,7 +231,7 @@ impl Core {
 
     /// The acknowledgement of (peer, ns, seq) arrived: frees and returns its slot if awaited.
     pub fn settle(&mut self, peer: PeerId, ns: NsId, seq: u64) -> Option<SlotId> {
-        let slot = self.pending.remove(&(peer, ns, seq))?;
+        let slot = self.pending.take(&self.slots, (peer, ns, seq))?;
         self.release(slot);
         Some(slot)
     }
@@ -244,7 +244,7 @@ impl Core {
         };
         match entry.state {
             SlotState::Pending => {
-                self.pending.remove(&pending_key(&entry));
+                self.pending.remove(pending_key(&entry), slot);
             }
             SlotState::Queued { .. } => {
                 if let Some(peer) = self.peers.get_mut(entry.peer) {
@@ -288,7 +288,7 @@ impl Core {
                         ..entry
                     };
                     self.slots.update(slot, entry);
-                    self.pending.insert(pending_key(&entry), slot);
+                    self.pending.insert(&self.slots, pending_key(&entry), slot);
                 }
                 _ => {
                     self.slots.remove(slot);
@@ -322,7 +322,7 @@ impl Core {
             };
             match slot.state {
                 SlotState::Pending => {
-                    self.pending.remove(&pending_key(&slot));
+                    self.pending.remove(pending_key(&slot), due.slot);
                 }
                 SlotState::Queued { .. } => {
                     if pruned.last() != Some(&(slot.peer, slot.ns)) {
@@ -371,7 +371,7 @@ impl Core {
         held.sort_by_key(|&slot| self.slots.get(slot).map(|s| (s.ns, s.seq)));
         for &slot in &held {
             if let Some(entry) = self.slots.get(slot) {
-                self.pending.remove(&pending_key(&entry));
+                self.pending.remove(pending_key(&entry), slot);
             }
             self.release(slot);
         }
