@@ -156,7 +156,7 @@ impl Core {
             ns: ns16,
             seq,
             state: SlotState::Queued { awaited: false },
-            deadline: None,
+            clock: None,
         });
         lane.queue.push_back(slot);
         Ok(Sent::Queued { seq, slot })
@@ -184,7 +184,7 @@ impl Core {
             ns: ns16,
             seq,
             state: SlotState::Pending,
-            deadline: Some(deadline),
+            clock: Some(deadline.clock),
         });
         self.pending.insert(&self.slots, (peer, ns, seq), slot);
         self.push_deadline(slot, deadline);
@@ -201,7 +201,7 @@ impl Core {
                     slot,
                     Slot {
                         state: SlotState::Queued { awaited: true },
-                        deadline: Some(deadline),
+                        clock: Some(deadline.clock),
                         ..entry
                     },
                 );
@@ -424,10 +424,9 @@ impl Core {
         let Some(entry) = self.slots.remove(slot) else {
             return;
         };
-        if let Some(deadline) = entry.deadline {
+        if let Some(clock) = entry.clock {
             let slots = &self.slots;
-            self.deadlines
-                .forget_one(deadline.clock, |due| is_live(slots, due));
+            self.deadlines.forget_one(clock, |due| is_live(slots, due));
         }
         self.shrink_if_idle();
     }

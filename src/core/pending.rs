@@ -1,8 +1,9 @@
 //! The awaited messages, found by (peer, namespace, seq) when their acknowledgement arrives.
 //!
 //! The table holds slot ids only (5 bytes a bucket with its control byte; a map holding the key
-//! too took 25): the key is read back from the slab, which holds every awaited slot for as long as
-//! it is in here. So a slot leaves this table before the slab forgets it or reuses its id.
+//! too took 25): the key is read back from the slab. So whenever the table looks up a key or grows,
+//! every id in it must be a slot the slab holds: callers take a slot out of here before the slab
+//! can hand its id out again.
 
 use super::slots::Slots;
 use super::{NsId, PeerId, SlotId};

@@ -12,6 +12,17 @@ pub enum SlotState {
     Pending,
 }
 
+impl SlotState {
+    /// `acknowledged()` was called: the slot has a deadline.
+    pub fn is_awaited(self) -> bool {
+        matches!(
+            self,
+            SlotState::Queued { awaited: true } | SlotState::Pending
+        )
+    }
+}
+
+/// When to give up on a message: a time on one clock. The time is kept in that clock's heap only.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Deadline {
     pub clock: ClockId,
@@ -26,19 +37,18 @@ pub struct Slot {
     pub ns: u16,
     pub seq: u64,
     pub state: SlotState,
-    /// Never holds a NaN time (`Core::check` refuses one): NaN marks "no deadline" in the slab.
-    pub deadline: Option<Deadline>,
+    /// The clock of its deadline, once awaited. The deadline's time is only in that clock's heap.
+    pub clock: Option<ClockId>,
 }
 
 /// Slab size kept when it empties.
 const KEEP_SLOTS: usize = 1024;
 
-/// One slab entry, 32 bytes: the slot's fields flattened, with the deadline's time NaN when it has
-/// none and the state's spare values marking a free entry (a nested `Option<Slot>` took 56).
+/// One slab entry, 24 bytes (a nested `Option<Slot>` took 56): the slot's fields flattened, the
+/// state's spare values marking a free entry, and the clock read only while the state is awaited.
 #[derive(Debug)]
 struct Entry {
     seq: u64,
-    at: f64,
     peer: PeerId,
     clock: ClockId,
     /// Bumped every time the slot is freed, so stale deadline entries can tell.
@@ -48,33 +58,25 @@ struct Entry {
     state: Option<SlotState>,
 }
 
-// The slab is most of what the core holds per message: keep an entry at 32 bytes.
-const _: () = assert!(std::mem::size_of::<Entry>() <= 32);
+// The slab is most of what the core holds per message: keep an entry at 24 bytes.
+const _: () = assert!(std::mem::size_of::<Entry>() <= 24);
 
 impl Entry {
     fn slot(&self) -> Option<Slot> {
-        let deadline = Deadline {
-            clock: self.clock,
-            at: self.at,
-        };
+        let state = self.state?;
         Some(Slot {
             peer: self.peer,
             ns: self.ns,
             seq: self.seq,
-            state: self.state?,
-            deadline: (!self.at.is_nan()).then_some(deadline),
+            state,
+            clock: state.is_awaited().then_some(self.clock),
         })
     }
 
     fn set(&mut self, slot: Slot) {
-        let deadline = slot.deadline.unwrap_or(Deadline {
-            clock: 0,
-            at: f64::NAN,
-        });
         self.seq = slot.seq;
-        self.at = deadline.at;
         self.peer = slot.peer;
-        self.clock = deadline.clock;
+        self.clock = slot.clock.unwrap_or(0);
         self.ns = slot.ns;
         self.state = Some(slot.state);
     }
@@ -98,7 +100,6 @@ impl Slots {
         }
         let mut entry = Entry {
             seq: 0,
-            at: f64::NAN,
             peer: 0,
             clock: 0,
             generation: 0,
@@ -194,7 +195,7 @@ mod tests {
             ns: 1,
             seq: 1,
             state: SlotState::Pending,
-            deadline: None,
+            clock: Some(0),
         }
     }
 
