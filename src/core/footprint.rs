@@ -55,4 +55,12 @@ fn bytes_per_pending_acknowledgement() {
          total {total} B = {} B per pending",
         total as f64 / PENDING as f64
     );
+    // 24 B a slot, 16 a heap entry, 5 a table bucket, at the capacities doubling leaves.
+    assert!(total <= 60 * PENDING as usize, "{total} B held");
+
+    // Once the burst is acknowledged, its memory is given back.
+    for seq in 1..=PENDING {
+        assert!(core.settle(peer, ns, seq).is_some());
+    }
+    assert_eq!(core.bytes_held(), (0, 0, 0));
 }

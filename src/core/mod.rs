@@ -438,6 +438,7 @@ impl Core {
             return;
         }
         self.slots.reset_if_empty();
+        self.pending.shrink_if_empty();
         self.deadlines.clear();
     }
 }

@@ -11,6 +11,9 @@ use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
 
+/// Table capacity kept when it empties.
+const KEEP_IDS: usize = 1024;
+
 pub type PendingKey = (PeerId, NsId, u64);
 
 fn hash(key: PendingKey) -> u64 {
@@ -56,6 +59,14 @@ impl Pending {
     pub fn remove(&mut self, key: PendingKey, id: SlotId) {
         if let Ok(entry) = self.table.find_entry(hash(key), |&held| held == id) {
             entry.remove();
+        }
+    }
+
+    /// Gives the memory of a burst back once nothing is awaited (a small table is kept, so a
+    /// steady trickle does not reallocate).
+    pub fn shrink_if_empty(&mut self) {
+        if self.table.is_empty() && self.table.capacity() > KEEP_IDS {
+            self.table = HashTable::new();
         }
     }
 
