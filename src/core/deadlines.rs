@@ -152,6 +152,16 @@ impl Deadlines {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Bytes allocated for the heaps (for the footprint test).
+    #[cfg(test)]
+    pub fn bytes_held(&self) -> usize {
+        let per_entry = std::mem::size_of::<Reverse<Due>>();
+        self.clocks
+            .iter()
+            .map(|clock| clock.heap.capacity() * per_entry)
+            .sum()
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod deadlines;
 pub mod envelope;
 pub mod error;
 pub mod peers;
+pub mod pending;
 pub mod registry;
 pub mod slots;
 
@@ -14,6 +15,7 @@ use deadlines::{Deadlines, Due};
 use envelope::{classify, Facts, Verdict};
 use error::CoreError;
 use peers::Peers;
+use pending::{Pending, PendingKey};
 use registry::Registry;
 use rustc_hash::FxHashMap;
 pub use slots::Deadline;
@@ -67,14 +69,16 @@ pub struct Stats {
     pub deadline_entries: usize,
 }
 
-type PendingKey = (PeerId, NsId, u64);
+fn pending_key(slot: &Slot) -> PendingKey {
+    (slot.peer, slot.ns.into(), slot.seq)
+}
 
 #[derive(Debug, Default)]
 pub struct Core {
     registry: Registry,
     peers: Peers,
     slots: Slots,
-    pending: FxHashMap<PendingKey, SlotId>,
+    pending: Pending,
     deadlines: Deadlines,
     /// First sequence number per namespace id where it is not 1 (see `set_sequence_base`).
     sequence_bases: FxHashMap<NsId, u64>,
@@ -129,9 +133,7 @@ impl Core {
         has_handle: bool,
         force_queue: bool,
     ) -> Result<Sent, CoreError> {
-        if (ns as usize) >= self.registry.len() {
-            return Err(CoreError::UnknownNamespaceId);
-        }
+        let ns16 = self.known_ns(ns)?;
         let base = self.sequence_bases.get(&ns).copied().unwrap_or(1);
         let state = self.peers.get_mut(peer).ok_or(CoreError::PeerGone)?;
         let ready = state.ready;
@@ -151,10 +153,10 @@ impl Core {
         }
         let slot = self.slots.insert(Slot {
             peer,
-            ns,
+            ns: ns16,
             seq,
             state: SlotState::Queued { awaited: false },
-            deadline: None,
+            clock: None,
         });
         lane.queue.push_back(slot);
         Ok(Sent::Queued { seq, slot })
@@ -172,17 +174,19 @@ impl Core {
         if self.peers.get(peer).is_none() {
             return Err(CoreError::PeerGone);
         }
-        if let Some(&slot) = self.pending.get(&(peer, ns, seq)) {
+        // Only a message sent in a known namespace can be awaited: send refuses the others.
+        let ns16 = self.known_ns(ns)?;
+        if let Some(slot) = self.pending.get(&self.slots, (peer, ns, seq)) {
             return Ok(slot);
         }
         let slot = self.slots.insert(Slot {
             peer,
-            ns,
+            ns: ns16,
             seq,
             state: SlotState::Pending,
-            deadline: Some(deadline),
+            clock: Some(deadline.clock),
         });
-        self.pending.insert((peer, ns, seq), slot);
+        self.pending.insert(&self.slots, (peer, ns, seq), slot);
         self.push_deadline(slot, deadline);
         Ok(slot)
     }
@@ -190,11 +194,17 @@ impl Core {
     /// `acknowledged()` on a message still queued: its timeout runs from now, queued or not.
     pub fn watch_queued(&mut self, slot: SlotId, deadline: Deadline) -> Result<(), CoreError> {
         self.check(deadline)?;
-        let entry = self.slots.get_mut(slot).ok_or(CoreError::UnknownSlot)?;
+        let entry = self.slots.get(slot).ok_or(CoreError::UnknownSlot)?;
         match entry.state {
             SlotState::Queued { awaited: false } => {
-                entry.state = SlotState::Queued { awaited: true };
-                entry.deadline = Some(deadline);
+                self.slots.update(
+                    slot,
+                    Slot {
+                        state: SlotState::Queued { awaited: true },
+                        clock: Some(deadline.clock),
+                        ..entry
+                    },
+                );
                 self.push_deadline(slot, deadline);
                 Ok(())
             }
@@ -221,7 +231,7 @@ impl Core {
 
     /// The acknowledgement of (peer, ns, seq) arrived: frees and returns its slot if awaited.
     pub fn settle(&mut self, peer: PeerId, ns: NsId, seq: u64) -> Option<SlotId> {
-        let slot = self.pending.remove(&(peer, ns, seq))?;
+        let slot = self.pending.take(&self.slots, (peer, ns, seq))?;
         self.release(slot);
         Some(slot)
     }
@@ -229,17 +239,17 @@ impl Core {
     /// Gives up on a held message (its signal aborted): a queued one is never sent, a pending one
     /// no longer awaited. False when the slot holds nothing.
     pub fn cancel(&mut self, slot: SlotId) -> bool {
-        let Some(entry) = self.slots.get(slot).copied() else {
+        let Some(entry) = self.slots.get(slot) else {
             return false;
         };
         match entry.state {
             SlotState::Pending => {
-                self.pending.remove(&(entry.peer, entry.ns, entry.seq));
+                self.pending.remove(pending_key(&entry), slot);
             }
             SlotState::Queued { .. } => {
                 if let Some(peer) = self.peers.get_mut(entry.peer) {
                     // Cancels come mostly in send order: the slot is usually near the front.
-                    let queue = &mut peer.lane(entry.ns).queue;
+                    let queue = &mut peer.lane(entry.ns.into()).queue;
                     if let Some(position) = queue.iter().position(|&queued| queued == slot) {
                         queue.remove(position);
                     }
@@ -267,14 +277,18 @@ impl Core {
         let queue: Vec<SlotId> = state.lane(ns).queue.drain(..).collect();
         let mut flushed = Vec::with_capacity(queue.len());
         for slot in queue {
-            let Some(entry) = self.slots.get_mut(slot) else {
+            let Some(entry) = self.slots.get(slot) else {
                 continue;
             };
             flushed.push((slot, entry.seq));
             match entry.state {
                 SlotState::Queued { awaited: true } => {
-                    entry.state = SlotState::Pending;
-                    self.pending.insert((entry.peer, entry.ns, entry.seq), slot);
+                    let entry = Slot {
+                        state: SlotState::Pending,
+                        ..entry
+                    };
+                    self.slots.update(slot, entry);
+                    self.pending.insert(&self.slots, pending_key(&entry), slot);
                 }
                 _ => {
                     self.slots.remove(slot);
@@ -294,7 +308,7 @@ impl Core {
         let mut expired = Vec::new();
         // Queues that lost a message; pruned once each afterwards (one `retain` per expired message
         // made expiring n queued messages cost O(n^2)).
-        let mut pruned: Vec<(PeerId, NsId)> = Vec::new();
+        let mut pruned: Vec<(PeerId, u16)> = Vec::new();
         loop {
             let slots = &self.slots;
             let Some(due) = self
@@ -308,7 +322,7 @@ impl Core {
             };
             match slot.state {
                 SlotState::Pending => {
-                    self.pending.remove(&(slot.peer, slot.ns, slot.seq));
+                    self.pending.remove(pending_key(&slot), due.slot);
                 }
                 SlotState::Queued { .. } => {
                     if pruned.last() != Some(&(slot.peer, slot.ns)) {
@@ -319,7 +333,7 @@ impl Core {
             expired.push(Expiry {
                 slot: due.slot,
                 peer: slot.peer,
-                ns: slot.ns,
+                ns: slot.ns.into(),
                 seq: slot.seq,
             });
         }
@@ -330,7 +344,7 @@ impl Core {
             if let Some(state) = self.peers.get_mut(peer) {
                 let slots = &self.slots;
                 state
-                    .lane(ns)
+                    .lane(ns.into())
                     .queue
                     .retain(|&queued| slots.get(queued).is_some());
             }
@@ -357,7 +371,7 @@ impl Core {
         held.sort_by_key(|&slot| self.slots.get(slot).map(|s| (s.ns, s.seq)));
         for &slot in &held {
             if let Some(entry) = self.slots.get(slot) {
-                self.pending.remove(&(entry.peer, entry.ns, entry.seq));
+                self.pending.remove(pending_key(&entry), slot);
             }
             self.release(slot);
         }
@@ -372,6 +386,14 @@ impl Core {
             queued: self.peers.queued(),
             deadline_entries: self.deadlines.len(),
         }
+    }
+
+    /// A namespace id the registry handed out, in the 16 bits a slot keeps of it.
+    fn known_ns(&self, ns: NsId) -> Result<u16, CoreError> {
+        u16::try_from(ns)
+            .ok()
+            .filter(|&ns| usize::from(ns) < self.registry.len())
+            .ok_or(CoreError::UnknownNamespaceId)
     }
 
     fn check(&self, deadline: Deadline) -> Result<(), CoreError> {
@@ -402,10 +424,9 @@ impl Core {
         let Some(entry) = self.slots.remove(slot) else {
             return;
         };
-        if let Some(deadline) = entry.deadline {
+        if let Some(clock) = entry.clock {
             let slots = &self.slots;
-            self.deadlines
-                .forget_one(deadline.clock, |due| is_live(slots, due));
+            self.deadlines.forget_one(clock, |due| is_live(slots, due));
         }
         self.shrink_if_idle();
     }
@@ -417,6 +438,7 @@ impl Core {
             return;
         }
         self.slots.reset_if_empty();
+        self.pending.shrink_if_empty();
         self.deadlines.clear();
     }
 }
@@ -440,6 +462,8 @@ pub enum Received {
     Unhandled,
 }
 
+#[cfg(test)]
+mod footprint;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

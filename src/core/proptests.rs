@@ -999,8 +999,15 @@ impl Run {
             "{}: slots kept",
             what()
         );
+        // The table holds bare slot ids: each left must be a slot held for another peer.
+        let of_others = |id| {
+            self.core
+                .slots
+                .get(id)
+                .is_some_and(|slot| slot.peer != peer)
+        };
         assert!(
-            self.core.pending.keys().all(|key| key.0 != peer),
+            self.core.pending.ids().all(of_others),
             "{}: pending entries kept",
             what()
         );

@@ -2,7 +2,7 @@
 //! queued for a worker that is not ready, or awaiting its acknowledgement. JavaScript keeps the
 //! message's resolvers and payload in arrays indexed by the same slot id.
 
-use super::{ClockId, NsId, PeerId, SlotId};
+use super::{ClockId, PeerId, SlotId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotState {
@@ -12,29 +12,74 @@ pub enum SlotState {
     Pending,
 }
 
+impl SlotState {
+    /// `acknowledged()` was called: the slot has a deadline.
+    pub fn is_awaited(self) -> bool {
+        matches!(
+            self,
+            SlotState::Queued { awaited: true } | SlotState::Pending
+        )
+    }
+}
+
+/// When to give up on a message: a time on one clock. The time is kept in that clock's heap only.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Deadline {
     pub clock: ClockId,
     pub at: f64,
 }
 
+/// What the core remembers of a message (a copy: the slab stores it packed).
 #[derive(Debug, Clone, Copy)]
 pub struct Slot {
     pub peer: PeerId,
-    pub ns: NsId,
+    /// Namespace ids fit in 16 bits (`registry::MAX_NAMESPACES`); callers check before inserting.
+    pub ns: u16,
     pub seq: u64,
     pub state: SlotState,
-    pub deadline: Option<Deadline>,
+    /// The clock of its deadline, once awaited. The deadline's time is only in that clock's heap.
+    pub clock: Option<ClockId>,
 }
 
 /// Slab size kept when it empties.
 const KEEP_SLOTS: usize = 1024;
 
+/// One slab entry, 24 bytes (a nested `Option<Slot>` took 56): the slot's fields flattened, the
+/// state's spare values marking a free entry, and the clock read only while the state is awaited.
 #[derive(Debug)]
 struct Entry {
+    seq: u64,
+    peer: PeerId,
+    clock: ClockId,
     /// Bumped every time the slot is freed, so stale deadline entries can tell.
     generation: u32,
-    slot: Option<Slot>,
+    ns: u16,
+    /// None while the entry is free.
+    state: Option<SlotState>,
+}
+
+// The slab is most of what the core holds per message: keep an entry at 24 bytes.
+const _: () = assert!(std::mem::size_of::<Entry>() <= 24);
+
+impl Entry {
+    fn slot(&self) -> Option<Slot> {
+        let state = self.state?;
+        Some(Slot {
+            peer: self.peer,
+            ns: self.ns,
+            seq: self.seq,
+            state,
+            clock: state.is_awaited().then_some(self.clock),
+        })
+    }
+
+    fn set(&mut self, slot: Slot) {
+        self.seq = slot.seq;
+        self.peer = slot.peer;
+        self.clock = slot.clock.unwrap_or(0);
+        self.ns = slot.ns;
+        self.state = Some(slot.state);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -48,22 +93,37 @@ impl Slots {
     pub fn insert(&mut self, slot: Slot) -> SlotId {
         self.in_use += 1;
         if let Some(id) = self.free.pop() {
-            self.entries[id as usize].slot = Some(slot);
-            return id;
+            if let Some(entry) = self.entries.get_mut(id as usize) {
+                entry.set(slot);
+                return id;
+            }
         }
-        self.entries.push(Entry {
+        let mut entry = Entry {
+            seq: 0,
+            peer: 0,
+            clock: 0,
             generation: 0,
-            slot: Some(slot),
-        });
+            ns: 0,
+            state: None,
+        };
+        entry.set(slot);
+        self.entries.push(entry);
         (self.entries.len() - 1) as SlotId
     }
 
-    pub fn get(&self, id: SlotId) -> Option<&Slot> {
-        self.entries.get(id as usize)?.slot.as_ref()
+    pub fn get(&self, id: SlotId) -> Option<Slot> {
+        self.entries.get(id as usize)?.slot()
     }
 
-    pub fn get_mut(&mut self, id: SlotId) -> Option<&mut Slot> {
-        self.entries.get_mut(id as usize)?.slot.as_mut()
+    /// Overwrites a held slot (its id and generation stay); false when the id holds nothing.
+    pub fn update(&mut self, id: SlotId, slot: Slot) -> bool {
+        match self.entries.get_mut(id as usize) {
+            Some(entry) if entry.state.is_some() => {
+                entry.set(slot);
+                true
+            }
+            _ => false,
+        }
     }
 
     pub fn generation(&self, id: SlotId) -> Option<u32> {
@@ -73,7 +133,8 @@ impl Slots {
     /// Frees the slot and hands back what it held; the id may be handed out again.
     pub fn remove(&mut self, id: SlotId) -> Option<Slot> {
         let entry = self.entries.get_mut(id as usize)?;
-        let slot = entry.slot.take()?;
+        let slot = entry.slot()?;
+        entry.state = None;
         entry.generation = entry.generation.wrapping_add(1);
         self.free.push(id);
         self.in_use -= 1;
@@ -100,15 +161,28 @@ impl Slots {
         self.in_use == 0
     }
 
+    /// Bytes allocated for the slab and its free list (for the footprint test).
+    #[cfg(test)]
+    pub fn bytes_held(&self) -> usize {
+        use std::mem::size_of;
+        self.entries.capacity() * size_of::<Entry>() + self.free.capacity() * size_of::<SlotId>()
+    }
+
     /// Ids of every slot held for `peer`, in id order.
     pub fn of_peer(&self, peer: PeerId) -> Vec<SlotId> {
         self.entries
             .iter()
             .enumerate()
-            .filter(|(_, entry)| entry.slot.is_some_and(|slot| slot.peer == peer))
+            .filter(|(_, entry)| entry.state.is_some() && entry.peer == peer)
             .map(|(id, _)| id as SlotId)
             .collect()
     }
+}
+
+/// `size_of` of a slab entry (for the footprint test).
+#[cfg(test)]
+pub fn entry_size() -> usize {
+    std::mem::size_of::<Entry>()
 }
 
 #[cfg(test)]
@@ -121,7 +195,7 @@ mod tests {
             ns: 1,
             seq: 1,
             state: SlotState::Pending,
-            deadline: None,
+            clock: Some(0),
         }
     }
 

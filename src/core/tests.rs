@@ -273,6 +273,14 @@ fn bad_input_is_an_error_not_a_panic() {
         core.send(peer, 999, false, false),
         Err(CoreError::UnknownNamespaceId)
     );
+    assert_eq!(
+        core.watch_sent(peer, 999, 1, at(clock, 1.0)),
+        Err(CoreError::UnknownNamespaceId)
+    );
+    assert_eq!(
+        core.watch_sent(peer, 1 << 16, 1, at(clock, 1.0)),
+        Err(CoreError::UnknownNamespaceId)
+    );
     assert_eq!(core.announce(4242, Some(ns)), Announced::default());
     assert!(core.expire(99, CLOCK_NOW).expired.is_empty());
     assert_eq!(core.stats().slots, 0);
