@@ -73,6 +73,24 @@ test("without the bundle (a checkout not built yet), index.js runs lib/", { skip
   }
 });
 
+test("a bundle that fails to load is an error, not a silent fallback to lib/", { skip: SKIP, timeout: 30000 }, async () => {
+  const pkg = path.join(scratch, "broken");
+  fs.mkdirSync(path.join(pkg, "bundle"), { recursive: true });
+  for (const file of ["package.json", "index.js", "lib"]) fs.cpSync(path.join(ROOT, file), path.join(pkg, file), { recursive: true });
+  const cases = [
+    ["throw new Error('the bundle broke')", /the bundle broke/],
+    ["require('./not-there')", /Cannot find module '\.\/not-there'/],
+  ];
+  for (const [source, expected] of cases) {
+    fs.writeFileSync(path.join(pkg, "bundle", "clusterphone.js"), source);
+    const script = `try { require(${JSON.stringify(pkg)}); console.log("loaded") } catch (e) { console.log(e.message.split("\\n")[0]) }`;
+    const out = await new Promise((resolve, reject) =>
+      execFile(process.execPath, ["-e", script], { timeout: 20000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim()))),
+    );
+    assert.match(out, expected);
+  }
+});
+
 /** Writes `files` ({ name: source }) into a fresh lib directory; returns its path. */
 function libOf(files) {
   const dir = fs.mkdtempSync(path.join(scratch, "lib-"));

@@ -15,6 +15,10 @@ const path = require("node:path");
 const ORACLE = !!process.env.CLUSTERPHONE_IMPL && !process.env.CLUSTERPHONE_RUN_ALL;
 const IMPL = process.env.CLUSTERPHONE_IMPL || path.join(__dirname, "..");
 
+// A test file run on its own (`node --test __test__/x.test.js`) runs lib/ as it is now, not an
+// older bundle (index.js loads bundle/clusterphone.js when it exists).
+if (!process.env.CLUSTERPHONE_IMPL && cluster.isPrimary) require("../scripts/bundle").bundle();
+
 // Captured at load so that bounds keep working while a test fakes the timers.
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;

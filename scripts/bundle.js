@@ -22,14 +22,23 @@ const DOC_START = /^\s*\/\*\*/
 
 /**
  * The lines of a file without whole-line comments: V8 scans every byte of the file before it runs,
- * and a third of lib/ is comments. Only safe because no string spans lines, which this checks.
+ * and a third of lib/ is comments. Only whole-line `//` comments and doc blocks (opened with
+ * slash-star-star at the start of a line, closed at the end of one) are dropped; what a
+ * line-by-line reading could get wrong (a string or a block comment spanning lines, code after a
+ * block's end) is refused instead of guessed at.
  */
 function withoutCommentLines(file, source) {
+  const refuse = (why, line) => {
+    throw new Error(`lib/${file}: ${why}, so comment lines cannot be told apart safely: ${line.trim()}`)
+  }
   const kept = []
   let inDoc = false
   for (const line of source.split('\n')) {
     if (inDoc) {
-      if (line.includes('*/')) inDoc = false
+      const end = line.indexOf('*/')
+      if (end < 0) continue
+      inDoc = false
+      if (line.slice(end + 2).trim() !== '') refuse('code follows the end of a block comment', line)
       continue
     }
     if (DOC_START.test(line)) {
@@ -38,9 +47,9 @@ function withoutCommentLines(file, source) {
       if (inDoc || line.slice(end + 2).trim() === '') continue
     }
     if (COMMENT_LINE.test(line) || line.trim() === '') continue
-    if ((line.split('`').length - 1) % 2 === 1 || line.endsWith('\\')) {
-      throw new Error(`lib/${file}: a string spans lines here, so comment lines cannot be told apart: ${line.trim()}`)
-    }
+    if ((line.split('`').length - 1) % 2 === 1 || line.endsWith('\\')) refuse('a string spans lines here', line)
+    const open = line.lastIndexOf('/*')
+    if (open >= 0 && line.indexOf('*/', open + 2) < 0) refuse('a block comment spans lines here', line)
     kept.push(line)
   }
   return kept.join('\n')
@@ -82,10 +91,23 @@ function bundleSource(libDir = LIB_DIR) {
   return parts.join('\n')
 }
 
-/** Writes bundle/clusterphone.js from lib/; returns its path. */
+/**
+ * Brings bundle/clusterphone.js up to date with lib/; returns its path. Writes only when it
+ * differs, through a rename, so test processes running this at once never read half a file.
+ */
 function bundle() {
+  const source = bundleSource()
+  let current
+  try {
+    current = fs.readFileSync(OUT_FILE, 'utf8')
+  } catch {
+    current = undefined
+  }
+  if (current === source) return OUT_FILE
   fs.mkdirSync(path.dirname(OUT_FILE), { recursive: true })
-  fs.writeFileSync(OUT_FILE, bundleSource())
+  const temporary = `${OUT_FILE}.${process.pid}.tmp`
+  fs.writeFileSync(temporary, source)
+  fs.renameSync(temporary, OUT_FILE)
   return OUT_FILE
 }
 

@@ -29,6 +29,8 @@ const HEAP_BOUND_MB = 16
 const WARMUP_FRACTION = 0.2
 
 const IMPL = process.env.CLUSTERPHONE_IMPL || path.join(__dirname, '..')
+// Soak lib/ as it is now, not an older bundle.
+if (!process.env.CLUSTERPHONE_IMPL && cluster.isPrimary) require('./bundle').bundle()
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`)
