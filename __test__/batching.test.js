@@ -163,6 +163,38 @@ test("a burst is serialized as it is sent: later changes to a payload, toJSON's 
   assert.equal(Object.prototype.hasOwnProperty.call(raw[16].__clusterphone, "payload"), false, "a toJSON returning undefined drops the key");
 });
 
+test("a large value ends gathering for the rest of its tick, in order, and the next tick gathers again", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const large = "x".repeat(2000);
+  const first = Array.from({ length: 20 }, (_, i) => (i === 10 ? large : i));
+  for (const payload of first) clusterphone.sendTo(worker, "record", payload);
+  const one = await seen(worker);
+  assert.deepStrictEqual(one.raw.map((m) => m.__clusterphone.payload), first);
+  const seqs = one.raw.map((m) => m.__clusterphone.seq);
+  assert.deepStrictEqual(seqs, seqs.map((_, i) => seqs[0] + i));
+  // 8 written at once, then gathered up to and including the large one, then one by one.
+  const expected = first.map((_, i) => i >= 8 && i <= 10);
+  assert.deepStrictEqual(one.viaBatch, expected);
+
+  for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", i);
+  const two = await seen(worker);
+  assert.deepStrictEqual(two.raw.map((m) => m.__clusterphone.payload), Array.from({ length: 20 }, (_, i) => i));
+  assert.deepStrictEqual(two.viaBatch, Array.from({ length: 20 }, (_, i) => i >= 8), "a new tick gathers again");
+});
+
+test("acknowledgements around a large reply, some gathered and some not, all arrive in order", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await batchWorker();
+  acksFrom.set(worker, []);
+  const large = { text: "y".repeat(2000) };
+  const replies = [];
+  for (let i = 0; i < 30; i++) replies.push(clusterphone.sendTo(worker, "echo", i === 9 ? large : i).ackd());
+  const values = await withTimeout(Promise.all(replies), 5000, "30 replies");
+  assert.deepStrictEqual(values, Array.from({ length: 30 }, (_, i) => (i === 9 ? large : i)));
+  assert.ok(counter.batches > 0, "the acknowledgements before the large one were gathered");
+  const acked = acksFrom.get(worker).map((m) => m.__clusterphone.ack);
+  assert.deepStrictEqual(acked, acked.map((_, i) => acked[0] + i), "written in the order the handlers acknowledged");
+});
+
 test("under advanced serialization the same object sent many times in a tick arrives as separate objects", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker({ serialization: "advanced" });
   const shared = { count: 0 };

@@ -132,7 +132,10 @@ function gatherAck(peer, nsName, seq, reply, error) {
     peer.records.push(replyValue)
     if (replyValue.length > LARGE_VALUE) peer.bulky = true
   }
-  if (errorValue !== undefined) peer.records.push(errorValue)
+  if (errorValue !== undefined) {
+    peer.records.push(errorValue)
+    if (errorValue.length > LARGE_VALUE) peer.bulky = true
+  }
   if (++peer.gathered >= MAX_BATCH) flush(peer)
 }
 

@@ -290,8 +290,13 @@ impl Core {
                     self.slots.update(slot, entry);
                     self.pending.insert(&self.slots, pending_key(&entry), slot);
                 }
-                _ => {
+                SlotState::Queued { awaited: false } => {
                     self.slots.remove(slot);
+                }
+                SlotState::Pending => {
+                    // A queue never holds a sent message; were one there, it stays awaited (and in
+                    // the pending table) instead of leaving the table an id the slab freed.
+                    debug_assert!(false, "slot {slot} is queued and pending at once");
                 }
             }
         }

@@ -42,7 +42,14 @@ impl Pending {
     /// Adds `id`, which the slab already holds under `key` (and which is not in here yet).
     pub fn insert(&mut self, slots: &Slots, key: PendingKey, id: SlotId) {
         // Growing rehashes every id: all are in the slab (a missing one cannot be, see above).
-        let rehash = |&id: &SlotId| key_of(slots, id).map_or(0, hash);
+        let rehash = |&id: &SlotId| {
+            let key = key_of(slots, id);
+            debug_assert!(
+                key.is_some(),
+                "the pending table holds slot {id}, which the slab freed"
+            );
+            key.map_or(0, hash)
+        };
         self.table.insert_unique(hash(key), id, rehash);
     }
 
