@@ -112,14 +112,17 @@ function fromJson(json, prefixLength) {
   return json.length === 2 ? undefined : json.slice(prefixLength, -1)
 }
 
+/** Adds a record's serialized value; a large one ends gathering for the rest of the tick. */
+function pushValue(peer, value) {
+  peer.records.push(value)
+  if (value.length > LARGE_VALUE) peer.bulky = true
+}
+
 /** Gathers a message; throws, gathering nothing, if its payload does not serialize. */
 function gatherMessage(peer, nsName, cmd, seq, payload) {
   const value = serializePayload(payload)
-  if (value === undefined) peer.records.push(0, nsName, cmd, seq)
-  else {
-    peer.records.push(HAS_VALUE, nsName, cmd, seq, value)
-    if (value.length > LARGE_VALUE) peer.bulky = true
-  }
+  peer.records.push(value === undefined ? 0 : HAS_VALUE, nsName, cmd, seq)
+  if (value !== undefined) pushValue(peer, value)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
 }
 
@@ -128,14 +131,8 @@ function gatherAck(peer, nsName, seq, reply, error) {
   const replyValue = serializeReply(reply)
   const errorValue = error === undefined ? undefined : serializeError(error)
   peer.records.push(ACK | (replyValue === undefined ? 0 : HAS_VALUE) | (errorValue === undefined ? 0 : HAS_ERROR), nsName, seq)
-  if (replyValue !== undefined) {
-    peer.records.push(replyValue)
-    if (replyValue.length > LARGE_VALUE) peer.bulky = true
-  }
-  if (errorValue !== undefined) {
-    peer.records.push(errorValue)
-    if (errorValue.length > LARGE_VALUE) peer.bulky = true
-  }
+  if (replyValue !== undefined) pushValue(peer, replyValue)
+  if (errorValue !== undefined) pushValue(peer, errorValue)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
 }
 
