@@ -28,11 +28,12 @@ function ignoreError() {}
 /**
  * Tells the peer's side we read batches; `answer` asks it to say whether it does too. `probe`
  * arrives only under `advanced` serialization, which keeps undefined values (JSON drops them): so
- * the other side learns how the channel serializes.
+ * the other side learns how the channel serializes. `envelopes`: we also read the batches of
+ * `advanced` channels (lib/outbox.js), which an earlier 2.x did not.
  */
 function offer(channel, answer) {
   try {
-    channel.send({ cmd: BATCH_COMMAND, batch: 1, answer, probe: undefined }, undefined, undefined, ignoreError)
+    channel.send({ cmd: BATCH_COMMAND, batch: 1, answer, envelopes: true, probe: undefined }, undefined, undefined, ignoreError)
   } catch {
     // A channel already closed: no batches then.
   }
@@ -46,12 +47,19 @@ function onInternalMessage(peer, channel, message) {
     outbox.unpack(records, (envelope) => emitMessage(channel, envelope))
     return
   }
+  const envelopes = message.e
+  if (Array.isArray(envelopes)) {
+    for (let i = 0; i < envelopes.length; i++) emitMessage(channel, envelopes[i])
+    return
+  }
   if (message.batch !== 1) return
   const from = peer()
   if (message.answer === true) offer(channel, false)
-  // Only JSON channels batch (lib/outbox.js); `probe` arrives only under `advanced`.
+  if (from.batching || from.goneReason !== null) return
+  // `probe` arrives only under `advanced`; such a peer must read batches of envelopes.
   const advanced = Object.prototype.hasOwnProperty.call(message, 'probe')
-  if (!advanced && !from.batching && from.goneReason === null) startBatching(from, channel)
+  if (!advanced) startBatching(from, channel, false)
+  else if (message.envelopes === true) startBatching(from, channel, true)
 }
 
 /** One 'message' event; a listener that throws does what it would have done in Node's own emit. */
@@ -65,10 +73,11 @@ function emitMessage(channel, message) {
   }
 }
 
-function startBatching(peer, channel) {
-  if (debug.enabled) debug('batching with %s', peer.label)
+function startBatching(peer, channel, copies) {
+  if (debug.enabled) debug('batching with %s%s', peer.label, copies ? ' (advanced)' : '')
   guard(peer, channel, 'send')
   guard(peer, channel, 'disconnect')
+  peer.copies = copies
   peer.batching = true
 }
 

@@ -37,6 +37,8 @@ class Peer {
     this.drained = null
     /** The peer reads batches (lib/batching.js); then a busy tick's writes are gathered (lib/outbox.js). */
     this.batching = false
+    /** Its batches carry copied values, not JSON text: the channel serializes with `advanced`. */
+    this.copies = false
     /** Messages written to it in this tick, and what is gathered to be written when it ends. */
     this.burst = 0
     this.gathered = 0
@@ -56,15 +58,15 @@ class Peer {
    * is serialized now, and throws if the payload does not serialize.
    */
   sendMessage(nsName, cmd, seq, payload, handle) {
-    if (this.batching && handle === undefined && outbox.shouldGather(this)) outbox.gatherMessage(this, nsName, cmd, seq, payload)
-    else this.write({ __clusterphone: { ns: nsName, cmd, seq, payload } }, handle)
+    if (this.batching && handle === undefined && outbox.shouldGather(this) && outbox.gatherMessage(this, nsName, cmd, seq, payload)) return
+    this.write({ __clusterphone: { ns: nsName, cmd, seq, payload } }, handle)
   }
 
   /** Sends an acknowledgement; never throws (a reply that does not serialize becomes an error). */
   sendAck(nsName, seq, reply, error) {
     try {
-      if (this.batching && outbox.shouldGather(this)) outbox.gatherAck(this, nsName, seq, reply, error)
-      else this.write({ __clusterphone: { ns: nsName, ack: seq, reply, error } }, undefined)
+      if (this.batching && outbox.shouldGather(this) && outbox.gatherAck(this, nsName, seq, reply, error)) return
+      this.write({ __clusterphone: { ns: nsName, ack: seq, reply, error } }, undefined)
     } catch (err) {
       // A BigInt under JSON, a cycle: the sender gets that as an error instead of a timeout.
       if (error === undefined) this.sendAck(nsName, seq, undefined, errors.toErrorAck(err))

@@ -1,0 +1,178 @@
+"use strict";
+
+// Batching under `advanced` serialization (lib/outbox.js, lib/copy.js): a busy tick's messages to
+// a 2.x peer travel as one batch of envelopes, each value copied when it is sent. Nobody may see
+// a difference from single writes: the same values (undefined keys, -0, BigInt kept), in order,
+// as they were when sent; and what a copy cannot stand for exactly (a Map, a shared object, a
+// class instance) is written on its own, as V8's serializer writes it.
+
+const { test, after } = require("node:test");
+const assert = require("node:assert/strict");
+const cluster = require("node:cluster");
+const path = require("node:path");
+const v8 = require("node:v8");
+
+const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
+const { ORACLE, fork, cleanup, online, withTimeout } = require("./helpers");
+
+after(cleanup);
+
+const skip = ORACLE && "batching is 2.x's own";
+
+/** Acknowledgement envelopes each worker sent, as the primary's own 'message' listener sees them. */
+const acksFrom = new Map();
+cluster.on("message", (worker, message) => {
+  const envelope = message && message.__clusterphone;
+  if (!envelope || !Object.prototype.hasOwnProperty.call(envelope, "ack") || envelope.ns !== "_") return;
+  if (!acksFrom.has(worker)) acksFrom.set(worker, []);
+  acksFrom.get(worker).push(message);
+});
+
+const got = [];
+clusterphone.handlers.got = function (worker, payload, handle, ack) {
+  got.push(payload);
+  ack(payload);
+};
+
+/** A batch-worker.js worker under advanced serialization, counting the batches it sends. */
+async function advancedWorker() {
+  const worker = fork("batch-worker.js", { serialization: "advanced" });
+  const counter = { batches: 0 };
+  worker.process.on("internalMessage", (message) => {
+    if (message && message.cmd === "NODE_CLUSTERPHONE" && Array.isArray(message.e)) counter.batches++;
+  });
+  await online(worker);
+  // One round trip: by then both ends have heard the other's batching offer.
+  await seen(worker);
+  acksFrom.set(worker, []);
+  return { worker, counter };
+}
+
+function seen(worker) {
+  return withTimeout(clusterphone.sendTo(worker, "seen").ackd(), 5000, "the worker's record");
+}
+
+/** What one write under advanced serialization carries for `value`. */
+function overV8(value) {
+  return v8.deserialize(v8.serialize(value));
+}
+
+/** Values a copy stands for exactly, among them ones JSON would lose. */
+const PLAIN = [
+  undefined,
+  null,
+  -0,
+  NaN,
+  10n,
+  "text",
+  { a: 1, gone: undefined },
+  [1, undefined, 3],
+  { nested: { deep: [true, { n: -1.5 }] } },
+  Object.assign(Object.create(null), { bare: 1 }),
+];
+
+test("under advanced serialization a burst goes in batches, and the worker sees each envelope as a single write carries it", { skip, timeout: 20000 }, async () => {
+  const { worker } = await advancedWorker();
+  const count = 40;
+  for (let i = 0; i < count; i++) clusterphone.sendTo(worker, "record", PLAIN[i % PLAIN.length]);
+  const { raw, batches, viaBatch } = await seen(worker);
+  assert.ok(batches > 0, "the burst used at least one batch");
+  assert.ok(viaBatch.includes(true) && viaBatch.includes(false), "some messages were written alone, the rest gathered");
+  assert.equal(raw.length, count);
+  const first = raw[0].__clusterphone.seq;
+  raw.forEach((message, i) => {
+    const expected = overV8({ __clusterphone: { ns: "_", cmd: "record", seq: first + i, payload: PLAIN[i % PLAIN.length] } });
+    assert.deepStrictEqual(message, expected, `message ${i}`);
+  });
+});
+
+test("under advanced serialization acknowledgements come back batched, each as a single write carries it", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await advancedWorker();
+  const replies = [];
+  for (let i = 0; i < 30; i++) replies.push(clusterphone.sendTo(worker, i % 3 === 0 ? "noReply" : "echo", PLAIN[i % PLAIN.length]).ackd());
+  const values = await withTimeout(Promise.all(replies), 5000, "30 replies");
+  values.forEach((value, i) => assert.deepStrictEqual(value, i % 3 === 0 ? undefined : overV8(PLAIN[i % PLAIN.length]), `reply ${i}`));
+  assert.ok(counter.batches > 0, "the worker answered in batches");
+  const acks = acksFrom.get(worker);
+  assert.equal(acks.length, 30);
+  const first = acks[0].__clusterphone.ack;
+  acks.forEach((message, i) => {
+    const reply = i % 3 === 0 ? undefined : PLAIN[i % PLAIN.length];
+    assert.deepStrictEqual(message, overV8({ __clusterphone: { ns: "_", ack: first + i, reply, error: undefined } }), `acknowledgement ${i}`);
+  });
+});
+
+class Point {
+  constructor(x) {
+    this.x = x;
+  }
+}
+
+test("values a copy cannot stand for are written on their own, exactly and in order, and end gathering for the tick", { skip, timeout: 20000 }, async () => {
+  const { worker } = await advancedWorker();
+  const shared = { s: 1 };
+  const cycle = { name: "loop" };
+  cycle.self = cycle;
+  const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
+  const named = Object.assign([1, 2], { extra: "kept" });
+  const special = [new Map([[1, { m: 2 }]]), { a: shared, b: shared }, cycle, new Date(5), new Point(7), sparse, named, new Set([1]), /x/g];
+  const payloads = [];
+  for (let i = 0; i < 10; i++) payloads.push(i);
+  payloads.push(...special);
+  for (let i = 0; i < 5; i++) payloads.push({ after: i });
+  for (const payload of payloads) clusterphone.sendTo(worker, "record", payload);
+  const { raw, viaBatch } = await seen(worker);
+  assert.equal(raw.length, payloads.length);
+  raw.forEach((message, i) => assert.deepStrictEqual(message.__clusterphone.payload, overV8(payloads[i]), `payload ${i}`));
+  const shares = raw[11].__clusterphone.payload;
+  assert.equal(shares.a, shares.b, "an object sent twice in one payload arrives as one object");
+  const loop = raw[12].__clusterphone.payload;
+  assert.equal(loop.self, loop, "a cycle arrives as a cycle");
+  assert.ok(viaBatch[9], "the ninth plain message of the tick was gathered");
+  assert.deepStrictEqual(viaBatch.slice(10), Array(payloads.length - 10).fill(false), "from the first one a copy cannot stand for, the tick writes at once");
+});
+
+test("under advanced serialization a burst is copied as it is sent: later changes do not travel, and sendTo throws as a single write does", { skip, timeout: 20000 }, async () => {
+  const { worker } = await advancedWorker();
+  const reused = { i: -1, list: [0] };
+  const thrown = [];
+  const unclonable = { f() {} };
+  for (let i = 0; i < 20; i++) {
+    reused.i = i;
+    reused.list[0] = i;
+    try {
+      clusterphone.sendTo(worker, "record", i === 12 ? unclonable : i === 13 ? Symbol("no") : reused);
+    } catch (err) {
+      thrown.push({ i, message: err.message });
+    }
+  }
+  reused.i = "changed after the tick";
+  reused.list[0] = "changed after the tick";
+  assert.deepStrictEqual(thrown.map((t) => t.i), [12, 13], "the function and the symbol throw from sendTo");
+  for (const { message } of thrown) assert.match(message, /could not be cloned/);
+  const { raw } = await seen(worker);
+  const expected = [];
+  for (let i = 0; i < 20; i++) if (i !== 12 && i !== 13) expected.push({ i, list: [i] });
+  assert.deepStrictEqual(raw.map((m) => m.__clusterphone.payload), expected);
+});
+
+test("under advanced serialization the same object sent many times in a tick arrives as separate objects", { skip, timeout: 20000 }, async () => {
+  const { worker } = await advancedWorker();
+  const shared = { count: 0 };
+  const replies = [];
+  for (let i = 0; i < 20; i++) replies.push(clusterphone.sendTo(worker, "bump", shared).ackd());
+  assert.deepStrictEqual(await withTimeout(Promise.all(replies), 5000, "20 replies"), Array(20).fill(1));
+});
+
+test("under advanced serialization a burst from a worker comes in batches and every acknowledgement goes back", { skip, timeout: 20000 }, async () => {
+  const { worker } = await advancedWorker();
+  const batchesIn = { n: 0 };
+  worker.process.on("internalMessage", (message) => {
+    if (message && message.cmd === "NODE_CLUSTERPHONE" && Array.isArray(message.e)) batchesIn.n++;
+  });
+  got.length = 0;
+  const outcomes = await withTimeout(clusterphone.sendTo(worker, "burst", { n: 100, cmd: "got" }).ackd(), 5000, "the burst's outcomes");
+  assert.deepStrictEqual(outcomes, Array.from({ length: 100 }, (_, i) => ({ reply: i })));
+  assert.deepStrictEqual(got, Array.from({ length: 100 }, (_, i) => i));
+  assert.ok(batchesIn.n > 0, "the worker's burst came in batches");
+});

@@ -1,0 +1,121 @@
+"use strict";
+
+// lib/copy.js: the copy a batch under `advanced` serialization carries must be indistinguishable,
+// after V8's serializer, from the original sent alone; anything it cannot promise that for is
+// NOT_PLAIN (and then written alone). No worker needed: this is the pure part.
+
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const path = require("node:path");
+const v8 = require("node:v8");
+
+const { ORACLE } = require("./helpers");
+const skip = ORACLE && "lib/copy.js is 2.x's own";
+const { copyPlain, NOT_PLAIN, MAX_WEIGHT } = ORACLE ? {} : require(path.join(__dirname, "..", "lib", "copy.js"));
+
+const overV8 = (value) => v8.deserialize(v8.serialize(value));
+
+test("plain values copy to new objects that serialize as the originals do", { skip }, () => {
+  const values = [
+    { a: 1, gone: undefined, s: "text", n: -0, nan: NaN, big: 10n, t: true, z: null },
+    [1, undefined, [2, [3]], { deep: { deeper: [] } }],
+    Object.assign(Object.create(null), { bare: 1, 2: "two", 1: "one" }),
+    { "": "empty key", constructor: "own", toString: 5 },
+    [],
+    {},
+  ];
+  for (const value of values) {
+    const copy = copyPlain(value);
+    assert.notEqual(copy, NOT_PLAIN);
+    assert.notEqual(copy, value, "a new object");
+    assert.deepStrictEqual(overV8(copy), overV8(value));
+    assert.deepStrictEqual(Object.keys(copy), Object.keys(value), "same keys in the same order");
+  }
+  const nested = { inner: { list: [{ x: 1 }] } };
+  const copy = copyPlain(nested);
+  assert.notEqual(copy.inner, nested.inner);
+  assert.notEqual(copy.inner.list, nested.inner.list);
+  assert.notEqual(copy.inner.list[0], nested.inner.list[0]);
+});
+
+test("primitives are their own copy; symbols and functions are not plain", { skip }, () => {
+  for (const value of [undefined, null, 0, -0, NaN, Infinity, 10n, "", "text", true]) assert.ok(Object.is(copyPlain(value), value), String(value));
+  assert.equal(copyPlain(Symbol("s")), NOT_PLAIN);
+  assert.equal(copyPlain(() => {}), NOT_PLAIN);
+  assert.equal(copyPlain({ f() {} }), NOT_PLAIN);
+  assert.equal(copyPlain([Symbol.iterator]), NOT_PLAIN);
+});
+
+test("what a copy cannot stand for exactly, or does not try to (a custom tag), is NOT_PLAIN", { skip }, () => {
+  class Point {
+    constructor() {
+      this.x = 1;
+    }
+  }
+  const shared = { s: 1 };
+  const cycle = {};
+  cycle.self = cycle;
+  const args = (function () {
+    return arguments;
+  })(1, 2);
+  const withProto = {};
+  Object.defineProperty(withProto, "__proto__", { value: 1, enumerable: true });
+  const tagged = { [Symbol.toStringTag]: "Custom" };
+  const cases = {
+    Map: new Map(),
+    Set: new Set(),
+    Date: new Date(0),
+    RegExp: /x/,
+    Uint8Array: new Uint8Array(2),
+    Buffer: Buffer.from("x"),
+    ArrayBuffer: new ArrayBuffer(2),
+    Error: new Error("e"),
+    "boxed number": Object(1),
+    "class instance": new Point(),
+    Proxy: new Proxy({}, {}),
+    "array Proxy": new Proxy([], {}),
+    "shared object": { a: shared, b: shared },
+    cycle,
+    "arguments object": args,
+    "sparse array": [1, , 3], // eslint-disable-line no-sparse-arrays
+    "array with a named property": Object.assign([1], { extra: 2 }),
+    "own __proto__ key": withProto,
+    "Symbol.toStringTag": tagged,
+    "nested Map": { inner: [new Map()] },
+  };
+  for (const [name, value] of Object.entries(cases)) assert.equal(copyPlain(value), NOT_PLAIN, name);
+});
+
+test("getters are read once, when the copy is taken", { skip }, () => {
+  let reads = 0;
+  const value = {
+    get now() {
+      reads++;
+      return reads;
+    },
+  };
+  const copy = copyPlain(value);
+  assert.deepStrictEqual(copy, { now: 1 });
+  assert.equal(reads, 1);
+  const throwing = {
+    get bad() {
+      throw new Error("getter threw");
+    },
+  };
+  assert.throws(() => copyPlain(throwing), /getter threw/);
+  // The copy after a throw starts afresh.
+  assert.deepStrictEqual(copyPlain({ a: shared() }), { a: { s: 1 } });
+});
+
+function shared() {
+  return { s: 1 };
+}
+
+test("a copy has a weight limit: each value counts one, a string one more per 256 characters", { skip }, () => {
+  const values = (n) => Array.from({ length: n - 1 }, (_, i) => i); // the array itself counts too
+  assert.notEqual(copyPlain(values(MAX_WEIGHT)), NOT_PLAIN);
+  assert.equal(copyPlain(values(MAX_WEIGHT + 1)), NOT_PLAIN);
+  assert.equal(copyPlain("x".repeat(256 * MAX_WEIGHT)), NOT_PLAIN);
+  assert.equal(copyPlain("x".repeat(256 * (MAX_WEIGHT - 1))), "x".repeat(256 * (MAX_WEIGHT - 1)));
+  assert.equal(copyPlain({ a: "x".repeat(256 * (MAX_WEIGHT - 1)) }), NOT_PLAIN, "the object and its string");
+});

@@ -1,0 +1,91 @@
+'use strict'
+// A copy of a value, taken when it is sent, for a batch under `advanced` serialization
+// (lib/outbox.js): the batch is serialized when the tick ends, so what it carries must be what the
+// value was when `sendTo` returned. Only values whose copy V8's serializer cannot tell from the
+// original are copied: primitives (not symbols), plain objects and dense arrays, each object seen
+// once (a shared object or a cycle arrives shared, which a copy would not keep), and not too many.
+// Anything else (a Map, a Date, a typed array, a class instance, a Proxy, a function) is
+// `NOT_PLAIN`, and the message is written on its own, as 1.x would.
+
+const { isProxy } = require('node:util').types
+
+const NOT_PLAIN = Symbol('clusterphone.notPlain')
+
+/**
+ * How much is copied at most: a value counts 1, a string 1 more per 256 characters. Past it a
+ * message is written on its own. Measured against single writes (100 outstanding, CPU per round
+ * trip both ends): a copy costs ~65 ns a value (0.35 µs for 88 B of JSON, 7.9 µs for 1 KB of
+ * small records), and batching won at 24 values (256 B), broke even at 56 (512 B) and lost at 120.
+ */
+const MAX_WEIGHT = 40
+
+const ObjectPrototype = Object.prototype
+const ArrayPrototype = Array.prototype
+const getPrototypeOf = Object.getPrototypeOf
+const keysOf = Object.keys
+const toString = Object.prototype.toString
+
+/** Objects met in the copy being taken, to find one met twice. */
+const seen = []
+let budget = 0
+
+/** A copy of `value` made of new objects, or `NOT_PLAIN`. */
+function copyPlain(value) {
+  budget = MAX_WEIGHT
+  try {
+    return copyValue(value)
+  } finally {
+    seen.length = 0
+  }
+}
+
+function primitive(value) {
+  if (typeof value === 'string') {
+    budget -= value.length >> 8
+    return budget < 0 ? NOT_PLAIN : value
+  }
+  return typeof value === 'symbol' || typeof value === 'function' ? NOT_PLAIN : value
+}
+
+function copyValue(value) {
+  if (--budget < 0) return NOT_PLAIN
+  if (typeof value !== 'object' || value === null) return primitive(value)
+  if (isProxy(value) || seen.includes(value)) return NOT_PLAIN
+  seen.push(value)
+  const proto = getPrototypeOf(value)
+  if (proto === ArrayPrototype && Array.isArray(value)) return copyArray(value)
+  // The tag tells an arguments object or a module namespace (which the serializer refuses) from
+  // a plain object with the same prototype.
+  if ((proto === ObjectPrototype || proto === null) && toString.call(value) === '[object Object]') return copyObject(value)
+  return NOT_PLAIN
+}
+
+function copyArray(array) {
+  const length = array.length
+  // Named properties beside the elements travel too; leave such arrays to the serializer.
+  if (length > budget || keysOf(array).length !== length) return NOT_PLAIN
+  const copy = new Array(length)
+  for (let i = 0; i < length; i++) {
+    const item = copyValue(array[i])
+    if (item === NOT_PLAIN || (item === undefined && !(i in array))) return NOT_PLAIN
+    copy[i] = item
+  }
+  return copy
+}
+
+function copyObject(object) {
+  const keys = keysOf(object)
+  if (keys.length > budget) return NOT_PLAIN
+  const copy = {}
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]
+    // Assigning it would set the copy's prototype instead of an own property.
+    if (key === '__proto__') return NOT_PLAIN
+    const item = copyValue(object[key])
+    if (item === NOT_PLAIN) return NOT_PLAIN
+    copy[key] = item
+  }
+  return copy
+}
+
+module.exports = { copyPlain, NOT_PLAIN, MAX_WEIGHT }
