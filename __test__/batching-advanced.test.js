@@ -13,7 +13,7 @@ const path = require("node:path");
 const v8 = require("node:v8");
 
 const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
-const { ORACLE, fork, cleanup, online, withTimeout } = require("./helpers");
+const { ORACLE, fork, cleanup, online, once, withTimeout, collectMessages, kill } = require("./helpers");
 
 after(cleanup);
 
@@ -116,20 +116,62 @@ test("values a copy cannot stand for are written on their own, exactly and in or
   const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
   const named = Object.assign([1, 2], { extra: "kept" });
   const special = [new Map([[1, { m: 2 }]]), { a: shared, b: shared }, cycle, new Date(5), new Point(7), sparse, named, new Set([1]), /x/g];
+  // Each in its own tick, after 9 plain messages (the 9th is gathered) and before one more.
   const payloads = [];
-  for (let i = 0; i < 10; i++) payloads.push(i);
-  payloads.push(...special);
-  for (let i = 0; i < 5; i++) payloads.push({ after: i });
-  for (const payload of payloads) clusterphone.sendTo(worker, "record", payload);
+  for (const value of special) {
+    const group = [0, 1, 2, 3, 4, 5, 6, 7, 8, value, "after"];
+    for (const payload of group) clusterphone.sendTo(worker, "record", payload);
+    payloads.push(...group);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const { raw, viaBatch } = await seen(worker);
   assert.equal(raw.length, payloads.length);
   raw.forEach((message, i) => assert.deepStrictEqual(message.__clusterphone.payload, overV8(payloads[i]), `payload ${i}`));
-  const shares = raw[11].__clusterphone.payload;
+  const group = [false, false, false, false, false, false, false, false, true, false, false];
+  assert.deepStrictEqual(viaBatch, special.flatMap(() => group), "per tick: 8 written, the 9th gathered, the special one and the rest written at once");
+  const shares = raw[11 + 9].__clusterphone.payload;
   assert.equal(shares.a, shares.b, "an object sent twice in one payload arrives as one object");
-  const loop = raw[12].__clusterphone.payload;
+  const loop = raw[22 + 9].__clusterphone.payload;
   assert.equal(loop.self, loop, "a cycle arrives as a cycle");
-  assert.ok(viaBatch[9], "the ninth plain message of the tick was gathered");
-  assert.deepStrictEqual(viaBatch.slice(10), Array(payloads.length - 10).fill(false), "from the first one a copy cannot stand for, the tick writes at once");
+});
+
+test("a reply a copy cannot stand for is written on its own and arrives exactly", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await advancedWorker();
+  const replies = [];
+  const payloads = Array.from({ length: 20 }, (_, i) => (i === 12 ? new Map([[i, new Date(i)]]) : { i }));
+  for (const payload of payloads) replies.push(clusterphone.sendTo(worker, "echo", payload).ackd());
+  const values = await withTimeout(Promise.all(replies), 5000, "20 replies");
+  values.forEach((value, i) => assert.deepStrictEqual(value, overV8(payloads[i]), `reply ${i}`));
+  assert.ok(values[12] instanceof Map);
+  assert.ok(counter.batches > 0, "the replies before it were gathered");
+});
+
+test("a peer that does not offer envelopes (an earlier 2.x) never gets a batch under advanced serialization", { skip, timeout: 20000 }, async () => {
+  for (const envelopes of [undefined, true]) {
+    const worker = fork("raw-worker.js", { serialization: "advanced" });
+    const inbox = collectMessages(worker);
+    await once(worker, "online");
+    let id = 0;
+    const raw = async (rawCmd, fields) => {
+      const mine = ++id;
+      worker.send({ rawCmd, id: mine, ...fields });
+      await inbox.waitFor((m) => m && m.rawDone === mine, rawCmd);
+    };
+    const offer = { cmd: "NODE_CLUSTERPHONE", batch: 1, answer: false, probe: undefined };
+    if (envelopes) offer.envelopes = true;
+    await raw("send", { message: offer });
+    await raw("announce", { ns: "_" });
+    for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", { i });
+    await new Promise((resolve) => setImmediate(resolve));
+    // Alone in its tick, so written at once, and after everything before it.
+    clusterphone.sendTo(worker, "record", "end");
+    await inbox.waitFor((m) => m && m.rawSaw && m.rawSaw.__clusterphone && m.rawSaw.__clusterphone.payload === "end", "the last message");
+    const seenSingly = inbox.messages.filter((m) => m && m.rawSaw && m.rawSaw.__clusterphone && m.rawSaw.__clusterphone.cmd === "record");
+    // raw-worker.js reads no batches: what went in one never shows up as a 'message' there.
+    if (envelopes) assert.ok(seenSingly.length < 20, "with envelopes: true the burst was batched");
+    else assert.deepStrictEqual(seenSingly.map((m) => m.rawSaw.__clusterphone.payload), [...Array.from({ length: 20 }, (_, i) => ({ i })), "end"]);
+    await kill(worker);
+  }
 });
 
 test("under advanced serialization a burst is copied as it is sent: later changes do not travel, and sendTo throws as a single write does", { skip, timeout: 20000 }, async () => {

@@ -58,8 +58,6 @@ test("what a copy cannot stand for exactly, or does not try to (a custom tag), i
   const args = (function () {
     return arguments;
   })(1, 2);
-  const withProto = {};
-  Object.defineProperty(withProto, "__proto__", { value: 1, enumerable: true });
   const tagged = { [Symbol.toStringTag]: "Custom" };
   const cases = {
     Map: new Map(),
@@ -79,7 +77,7 @@ test("what a copy cannot stand for exactly, or does not try to (a custom tag), i
     "arguments object": args,
     "sparse array": [1, , 3], // eslint-disable-line no-sparse-arrays
     "array with a named property": Object.assign([1], { extra: 2 }),
-    "own __proto__ key": withProto,
+    "array with a hole and a named property": Object.assign([1, , 3], { x: 1 }), // eslint-disable-line no-sparse-arrays
     "Symbol.toStringTag": tagged,
     "nested Map": { inner: [new Map()] },
   };
@@ -102,14 +100,55 @@ test("getters are read once, when the copy is taken", { skip }, () => {
       throw new Error("getter threw");
     },
   };
-  assert.throws(() => copyPlain(throwing), /getter threw/);
-  // The copy after a throw starts afresh.
-  assert.deepStrictEqual(copyPlain({ a: shared() }), { a: { s: 1 } });
+  const inner = { s: 1 };
+  assert.throws(() => copyPlain({ a: inner, get bad() { throw new Error("getter threw"); } }), /getter threw/);
+  // The copy after a throw starts afresh: `inner` is not taken for an object met twice.
+  assert.deepStrictEqual(copyPlain({ a: inner }), { a: { s: 1 } });
+  const deleting = {
+    get a() {
+      delete this.b;
+      return 1;
+    },
+    b: 2,
+  };
+  assert.deepStrictEqual(overV8(copyPlain(deleting)), { a: 1 }, "a key a getter deleted is skipped, as the serializer skips it");
+  let nested;
+  const reentering = {
+    get g() {
+      nested = copyPlain({ x: 1 });
+      return 1;
+    },
+  };
+  assert.deepStrictEqual(copyPlain(reentering), { g: 1 });
+  assert.equal(nested, NOT_PLAIN, "a copy asked for inside a getter declines instead of sharing the outer copy's state");
 });
 
-function shared() {
-  return { s: 1 };
-}
+test("keys Object.prototype has, even patched, become own properties of the copy", { skip }, () => {
+  const ownProto = {};
+  Object.defineProperty(ownProto, "__proto__", { value: 1, enumerable: true, writable: true, configurable: true });
+  const copy = copyPlain({ constructor: "c", toString: "t", ...ownProto });
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+  assert.deepStrictEqual(Object.getOwnPropertyDescriptor(copy, "__proto__"), { value: 1, writable: true, enumerable: true, configurable: true });
+  assert.equal(copy.constructor, "c");
+  assert.deepStrictEqual(overV8(copy), overV8({ constructor: "c", toString: "t", ...ownProto }));
+  let setterCalls = 0;
+  Object.defineProperty(Object.prototype, "trap", { set() { setterCalls++; }, configurable: true }); // eslint-disable-line no-extend-native
+  Object.defineProperty(Object.prototype, "readOnly", { value: 0, writable: false, configurable: true }); // eslint-disable-line no-extend-native
+  try {
+    const patched = copyPlain({ trap: 1, readOnly: 2 });
+    assert.equal(setterCalls, 0, "an inherited setter is not called");
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(patched, "trap").value, 1);
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(patched, "readOnly").value, 2);
+  } finally {
+    delete Object.prototype.trap;
+    delete Object.prototype.readOnly;
+  }
+});
+
+test("arrays copy to packed arrays, which V8 serializes as the original", { skip }, () => {
+  const array = [1, 2, 3, { a: [4, 5] }];
+  assert.deepStrictEqual(v8.serialize(copyPlain(array)), v8.serialize(array));
+});
 
 test("a copy has a weight limit: each value counts one, a string one more per 256 characters", { skip }, () => {
   const values = (n) => Array.from({ length: n - 1 }, (_, i) => i); // the array itself counts too

@@ -49,7 +49,11 @@ function onInternalMessage(peer, channel, message) {
   }
   const envelopes = message.e
   if (Array.isArray(envelopes)) {
-    for (let i = 0; i < envelopes.length; i++) emitMessage(channel, envelopes[i])
+    for (let i = 0; i < envelopes.length; i++) {
+      const envelope = envelopes[i]
+      // A 2.x peer writes only envelopes here; anything else is not ours to emit.
+      if (envelope !== null && typeof envelope === 'object') emitMessage(channel, envelope)
+    }
     return
   }
   if (message.batch !== 1) return

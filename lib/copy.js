@@ -5,7 +5,9 @@
 // original are copied: primitives (not symbols), plain objects and dense arrays, each object seen
 // once (a shared object or a cycle arrives shared, which a copy would not keep), and not too many.
 // Anything else (a Map, a Date, a typed array, a class instance, a Proxy, a function) is
-// `NOT_PLAIN`, and the message is written on its own, as 1.x would.
+// `NOT_PLAIN`, and the message is written on its own, as 1.x would. Not told apart, as checking
+// would cost a native call per object per kind: a built-in whose prototype was swapped for
+// `Object.prototype` or null (a Map, a typed array, a WeakMap) is copied as a plain object.
 
 const { isProxy } = require('node:util').types
 
@@ -24,18 +26,28 @@ const ArrayPrototype = Array.prototype
 const getPrototypeOf = Object.getPrototypeOf
 const keysOf = Object.keys
 const toString = Object.prototype.toString
+const hasOwn = Object.prototype.hasOwnProperty
+const defineProperty = Object.defineProperty
 
 /** Objects met in the copy being taken, to find one met twice. */
 const seen = []
 let budget = 0
+/** A getter that sends while a copy is taken must not reuse `seen` and `budget`. */
+let copying = false
 
-/** A copy of `value` made of new objects, or `NOT_PLAIN`. */
+/**
+ * A copy of `value` made of new objects, or `NOT_PLAIN`. Getters are read once, as the serializer
+ * would; but when the copy gives up after reading some, the single write reads them again.
+ */
 function copyPlain(value) {
+  if (copying) return NOT_PLAIN
+  copying = true
   budget = MAX_WEIGHT
   try {
     return copyValue(value)
   } finally {
     seen.length = 0
+    copying = false
   }
 }
 
@@ -64,11 +76,13 @@ function copyArray(array) {
   const length = array.length
   // Named properties beside the elements travel too; leave such arrays to the serializer.
   if (length > budget || keysOf(array).length !== length) return NOT_PLAIN
-  const copy = new Array(length)
+  // Built by push, not `new Array(length)`: V8 serializes an array it thinks may have holes in
+  // its sparse form, index by index (twice the bytes).
+  const copy = []
   for (let i = 0; i < length; i++) {
     const item = copyValue(array[i])
     if (item === NOT_PLAIN || (item === undefined && !(i in array))) return NOT_PLAIN
-    copy[i] = item
+    copy.push(item)
   }
   return copy
 }
@@ -79,11 +93,14 @@ function copyObject(object) {
   const copy = {}
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]
-    // Assigning it would set the copy's prototype instead of an own property.
-    if (key === '__proto__') return NOT_PLAIN
     const item = copyValue(object[key])
     if (item === NOT_PLAIN) return NOT_PLAIN
-    copy[key] = item
+    // A key a getter deleted on the way is skipped, as the serializer skips it.
+    if (item === undefined && !hasOwn.call(object, key)) continue
+    // An inherited key (`constructor`, `__proto__`, one a frozen or patched Object.prototype has)
+    // is defined, not assigned: assigning would throw, call a setter or set the prototype.
+    if (key in copy) defineProperty(copy, key, { value: item, writable: true, enumerable: true, configurable: true })
+    else copy[key] = item
   }
   return copy
 }
