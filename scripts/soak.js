@@ -5,6 +5,7 @@
 //
 //   npm run soak                      # 60 s, 4 workers
 //   npm run soak -- --seconds 600 --workers 6 --rate 8000
+//   npm run soak -- --advanced        # the channels use `advanced` serialization
 //
 // The primary streams messages to random workers (also to ones just forked and not ready yet, so
 // they queue): replied to at once, later, through a promise, never (so they time out or die), or
@@ -90,7 +91,8 @@ function primary() {
   const rate = option('rate', 5000) // messages per second, primary to workers
   const maxInFlight = 20000 // awaited acknowledgements outstanding at most
 
-  cluster.setupPrimary({ exec: __filename, args: process.argv.slice(2), silent: false })
+  const serialization = process.argv.includes('--advanced') ? 'advanced' : 'json'
+  cluster.setupPrimary({ exec: __filename, args: process.argv.slice(2), silent: false, serialization })
   const clusterphone = require(IMPL)
   const other = clusterphone.ns('soak-other')
   let fromWorker = 0
