@@ -46,9 +46,9 @@ const WRITE_THROUGH = 8
 const MAX_BATCH = 32
 
 /**
- * Serialized length above which a gathered value ends gathering for the rest of the tick. A batch
- * carries each value as JSON text inside JSON, escaped once more and unescaped on the other side:
- * for a large value that costs more than the write it saves. Measured in CPU per round trip
+ * JSON channels: serialized length above which a gathered value ends gathering for the rest of
+ * the tick. A batch carries each value as JSON text inside JSON, escaped once more and unescaped
+ * on the other side: for a large value that costs more than the write it saves. Measured in CPU per round trip
  * (primary + worker, 100 outstanding): 512 B payloads 30.5 µs batched, 37.5 µs written one by one;
  * 1 KB payloads 57 µs batched, 48.5 µs one by one (plain cluster 47 µs).
  */
@@ -79,7 +79,8 @@ function endTick() {
 
 /**
  * Whether to gather this write instead of making it now: only for a peer that reads batches,
- * once this tick already wrote `WRITE_THROUGH` messages to it, and no large value in this tick.
+ * once this tick already wrote `WRITE_THROUGH` messages to it, and nothing this tick was too large
+ * (JSON) or had no exact copy (`advanced`).
  */
 function shouldGather(peer) {
   if (peer.burst >= WRITE_THROUGH) return !exiting && !peer.bulky
@@ -174,8 +175,8 @@ function flush(peer) {
   peer.gathered = 0
   if (peer.goneReason !== null) return
   if (debug.enabled) debug('batch %s: %d messages', peer.label, count)
-  // Everything in it is serialized already: nothing here can throw but a closed channel, which
-  // the write's callback reports (lib/peers.js).
+  // Everything in it is serialized (JSON) or an exact copy of plain data (`advanced`): nothing
+  // here can throw but a closed channel, which the write's callback reports (lib/peers.js).
   peer.write(peer.copies ? { cmd: BATCH_COMMAND, e: records } : { cmd: BATCH_COMMAND, b: records }, undefined)
 }
 

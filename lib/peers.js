@@ -43,7 +43,7 @@ class Peer {
     this.burst = 0
     this.gathered = 0
     this.records = []
-    /** A large value was gathered in this tick: the rest of it writes at once (lib/outbox.js). */
+    /** A value too large, or with no exact copy, came this tick: the rest of it writes at once. */
     this.bulky = false
     this.onSent = (err) => {
       this.written++
@@ -54,8 +54,9 @@ class Peer {
   }
 
   /**
-   * Sends an envelope, or gathers it into a batch in a busy tick (lib/outbox.js). Either way it
-   * is serialized now, and throws if the payload does not serialize.
+   * Sends an envelope, or gathers it into a batch in a busy tick (lib/outbox.js). Either way its
+   * payload is taken now (serialized, or copied under `advanced`), and it throws if the payload
+   * does not serialize.
    */
   sendMessage(nsName, cmd, seq, payload, handle) {
     if (this.batching && handle === undefined && outbox.shouldGather(this) && outbox.gatherMessage(this, nsName, cmd, seq, payload)) return

@@ -8,9 +8,9 @@
 // by the reply; 3 + a callback on each write; 4 + a `setImmediate` per turn; 5 clusterphone.
 // Only step 5 loads the library, in both processes (a library loaded in a plain step would add its
 // own messages, which that step would count as replies). On a VM most of a sequential round trip
-// is the kernel waking the other process; the CPU figures leave that out, but it makes them noisy.
-// Where the guest's cpuidle driver is haltpoll, setting /sys/module/haltpoll/parameters/
-// guest_halt_poll_ns high for the run (and back after) steadies them.
+// is the kernel waking the other process, and that counts as CPU too, noisily. Where the guest's
+// cpuidle driver is haltpoll, setting /sys/module/haltpoll/parameters/guest_halt_poll_ns high for
+// the run (and back after) makes an idle CPU poll instead of halting: what is left is the work.
 
 const cluster = require('node:cluster')
 const path = require('node:path')
