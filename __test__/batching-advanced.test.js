@@ -8,25 +8,18 @@
 
 const { test, after } = require("node:test");
 const assert = require("node:assert/strict");
-const cluster = require("node:cluster");
 const path = require("node:path");
 const v8 = require("node:v8");
 
 const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
-const { ORACLE, fork, cleanup, online, once, withTimeout, collectMessages, kill } = require("./helpers");
+const { ORACLE, fork, cleanup, online, once, withTimeout, collectMessages, kill, recordAcks } = require("./helpers");
 
 after(cleanup);
 
 const skip = ORACLE && "batching is 2.x's own";
 
-/** Acknowledgement envelopes each worker sent, as the primary's own 'message' listener sees them. */
-const acksFrom = new Map();
-cluster.on("message", (worker, message) => {
-  const envelope = message && message.__clusterphone;
-  if (!envelope || !Object.prototype.hasOwnProperty.call(envelope, "ack") || envelope.ns !== "_") return;
-  if (!acksFrom.has(worker)) acksFrom.set(worker, []);
-  acksFrom.get(worker).push(message);
-});
+/** Ack envelopes each worker sent, as the primary's own 'message' listener sees them. */
+const acksFrom = recordAcks();
 
 const got = [];
 clusterphone.handlers.got = function (worker, payload, handle, ack) {

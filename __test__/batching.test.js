@@ -10,11 +10,10 @@
 
 const { test, after } = require("node:test");
 const assert = require("node:assert/strict");
-const cluster = require("node:cluster");
 const path = require("node:path");
 
 const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
-const { ORACLE, fork, cleanup, online, withTimeout, once, collectMessages, sleep } = require("./helpers");
+const { ORACLE, fork, cleanup, online, withTimeout, once, collectMessages, sleep, recordAcks } = require("./helpers");
 
 after(cleanup);
 
@@ -22,13 +21,7 @@ const skip = ORACLE && "batching is 2.x's own";
 const V1 = path.dirname(require.resolve("clusterphone-v1/package.json"));
 
 /** Ack envelopes each worker sent, as the primary's own 'message' listener sees them. */
-const acksFrom = new Map();
-cluster.on("message", (worker, message) => {
-  const envelope = message && message.__clusterphone;
-  if (!envelope || !Object.prototype.hasOwnProperty.call(envelope, "ack") || envelope.ns !== "_") return;
-  if (!acksFrom.has(worker)) acksFrom.set(worker, []);
-  acksFrom.get(worker).push(message);
-});
+const acksFrom = recordAcks();
 
 /** Batches each worker's channel carried to the primary. */
 function countBatches(worker) {

@@ -154,6 +154,21 @@ function collectMessages(worker) {
   };
 }
 
+/**
+ * Acknowledgement envelopes in the default namespace, per worker, as the primary's own
+ * `cluster` 'message' listener sees them: a Map from Worker to the messages, kept from now on.
+ */
+function recordAcks() {
+  const acksFrom = new Map();
+  cluster.on("message", (worker, message) => {
+    const envelope = message && message.__clusterphone;
+    if (!envelope || !Object.prototype.hasOwnProperty.call(envelope, "ack") || envelope.ns !== "_") return;
+    if (!acksFrom.has(worker)) acksFrom.set(worker, []);
+    acksFrom.get(worker).push(message);
+  });
+  return acksFrom;
+}
+
 /** Envelope helpers. */
 function cp(message) {
   return message && typeof message === "object" && message.__clusterphone && typeof message.__clusterphone === "object"
@@ -162,6 +177,7 @@ function cp(message) {
 }
 
 module.exports = {
+  recordAcks,
   ORACLE,
   IMPL,
   fork,
