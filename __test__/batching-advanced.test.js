@@ -128,15 +128,17 @@ test("values a copy cannot stand for are written on their own, exactly and in or
   assert.equal(loop.self, loop, "a cycle arrives as a cycle");
 });
 
+clusterphone.handlers.mapAt30 = function (worker, i, handle, ack) {
+  ack(i === 30 ? new Map([[i, new Date(i)]]) : { i });
+};
+
 test("a reply a copy cannot stand for is written on its own and arrives exactly", { skip, timeout: 20000 }, async () => {
-  const { worker, counter } = await advancedWorker();
-  const replies = [];
-  const payloads = Array.from({ length: 20 }, (_, i) => (i === 12 ? new Map([[i, new Date(i)]]) : { i }));
-  for (const payload of payloads) replies.push(clusterphone.sendTo(worker, "echo", payload).ackd());
-  const values = await withTimeout(Promise.all(replies), 5000, "20 replies");
-  values.forEach((value, i) => assert.deepStrictEqual(value, overV8(payloads[i]), `reply ${i}`));
-  assert.ok(values[12] instanceof Map);
-  assert.ok(counter.batches > 0, "the replies before it were gathered");
+  const { worker } = await advancedWorker();
+  // The worker sends 50 in one tick; the primary answers a batch of them in one tick of its own.
+  const outcomes = await withTimeout(clusterphone.sendTo(worker, "burst", { n: 50, cmd: "mapAt30" }).ackd(), 5000, "the burst's outcomes");
+  outcomes.forEach((outcome, i) => assert.deepStrictEqual(outcome, { reply: i === 30 ? new Map([[i, new Date(i)]]) : { i } }, `reply ${i}`));
+  const { batches } = await seen(worker);
+  assert.ok(batches > 0, "the primary's acknowledgements were gathered");
 });
 
 test("a peer that does not offer envelopes (an earlier 2.x) never gets a batch under advanced serialization", { skip, timeout: 20000 }, async () => {
@@ -210,4 +212,61 @@ test("under advanced serialization a burst from a worker comes in batches and ev
   assert.deepStrictEqual(outcomes, Array.from({ length: 100 }, (_, i) => ({ reply: i })));
   assert.deepStrictEqual(got, Array.from({ length: 100 }, (_, i) => i));
   assert.ok(batchesIn.n > 0, "the worker's burst came in batches");
+});
+
+test("under advanced serialization the user's own worker.send() in the middle of a burst arrives in its place", { skip, timeout: 20000 }, async () => {
+  const { worker } = await advancedWorker();
+  for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", i);
+  worker.send({ plain: "between", kept: undefined });
+  for (let i = 20; i < 40; i++) clusterphone.sendTo(worker, "record", i);
+  const { raw, viaBatch } = await seen(worker);
+  assert.ok(viaBatch.includes(true));
+  assert.equal(raw.length, 41);
+  assert.deepStrictEqual(raw[20], { plain: "between", kept: undefined });
+  assert.deepStrictEqual(raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload), Array.from({ length: 40 }, (_, i) => i));
+});
+
+test("under advanced serialization error acknowledgements in a burst come back batched", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await advancedWorker();
+  const outcomes = [];
+  for (let i = 0; i < 20; i++) outcomes.push(clusterphone.sendTo(worker, "fail", i).ackd());
+  const settled = await withTimeout(Promise.allSettled(outcomes), 5000, "20 error acknowledgements");
+  for (const outcome of settled) {
+    assert.equal(outcome.status, "rejected");
+    assert.match(outcome.reason.message, /message handler threw an error/i);
+    assert.match(String(outcome.reason.origMessage), /failing on purpose/);
+  }
+  assert.ok(counter.batches > 0, "the error acknowledgements were gathered");
+});
+
+test("under advanced serialization a worker that exits right after a burst still delivers all of it", { skip, timeout: 20000 }, async () => {
+  const { worker, counter } = await advancedWorker();
+  got.length = 0;
+  const exited = once(worker, "exit");
+  clusterphone.sendTo(worker, "burstThenExit", { n: 50 });
+  await withTimeout(exited, 5000, "the worker to exit");
+  assert.deepStrictEqual(got, Array.from({ length: 50 }, (_, i) => i));
+  assert.ok(counter.batches > 0, "the burst was batched");
+});
+
+test("a malformed advanced batch breaks nothing; its envelopes are still read", { skip, timeout: 20000 }, async () => {
+  const problems = [];
+  const onProblem = (err) => problems.push(String(err && err.stack ? err.stack : err));
+  process.on("uncaughtException", onProblem);
+  try {
+    const worker = fork("raw-worker.js", { serialization: "advanced" });
+    const inbox = collectMessages(worker);
+    await once(worker, "online");
+    got.length = 0;
+    const envelope = { __clusterphone: { ns: "_", cmd: "got", seq: 1, payload: new Map([[1, 2]]) } };
+    worker.send({ rawCmd: "send", id: 1, message: { cmd: "NODE_CLUSTERPHONE", e: [null, 5, "x", undefined, [], { other: true }, envelope] } });
+    await inbox.waitFor((m) => m && m.rawDone === 1, "raw send");
+    const answer = await inbox.waitFor((m) => m && m.rawSaw && m.rawSaw.__clusterphone && m.rawSaw.__clusterphone.ack === 1, "the acknowledgement");
+    assert.deepStrictEqual(got, [new Map([[1, 2]])]);
+    assert.deepStrictEqual(answer.rawSaw.__clusterphone.reply, new Map([[1, 2]]));
+    assert.deepStrictEqual(problems, []);
+    await kill(worker);
+  } finally {
+    process.removeListener("uncaughtException", onProblem);
+  }
 });
