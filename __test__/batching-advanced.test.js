@@ -239,16 +239,6 @@ test("under advanced serialization error acknowledgements in a burst come back b
   assert.ok(counter.batches > 0, "the error acknowledgements were gathered");
 });
 
-test("under advanced serialization a worker that exits right after a burst still delivers all of it", { skip, timeout: 20000 }, async () => {
-  const { worker, counter } = await advancedWorker();
-  got.length = 0;
-  const exited = once(worker, "exit");
-  clusterphone.sendTo(worker, "burstThenExit", { n: 50 });
-  await withTimeout(exited, 5000, "the worker to exit");
-  assert.deepStrictEqual(got, Array.from({ length: 50 }, (_, i) => i));
-  assert.ok(counter.batches > 0, "the burst was batched");
-});
-
 test("a malformed advanced batch breaks nothing; its envelopes are still read", { skip, timeout: 20000 }, async () => {
   const problems = [];
   const onProblem = (err) => problems.push(String(err && err.stack ? err.stack : err));

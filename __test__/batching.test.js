@@ -167,15 +167,17 @@ test("acknowledgements around a large reply, some gathered and some not, all arr
   assert.deepStrictEqual(acked, acked.map((_, i) => acked[0] + i), "written in the order the handlers acknowledged");
 });
 
-test("a worker that exits right after a burst still delivers all of it", { skip, timeout: 20000 }, async () => {
-  const { worker, counter } = await batchWorker();
-  got.length = 0;
-  const exited = once(worker, "exit");
-  clusterphone.sendTo(worker, "burstThenExit", { n: 50 });
-  await withTimeout(exited, 5000, "the worker to exit");
-  assert.deepStrictEqual(got, Array.from({ length: 50 }, (_, i) => i));
-  assert.ok(counter.batches > 0, "the burst was batched");
-});
+for (const serialization of ["json", "advanced"]) {
+  test(`a worker that exits right after a burst still delivers all of it (${serialization})`, { skip, timeout: 20000 }, async () => {
+    const { worker, counter } = await batchWorker({ serialization });
+    got.length = 0;
+    const exited = once(worker, "exit");
+    clusterphone.sendTo(worker, "burstThenExit", { n: 50 });
+    await withTimeout(exited, 5000, "the worker to exit");
+    assert.deepStrictEqual(got, Array.from({ length: 50 }, (_, i) => i));
+    assert.ok(counter.batches > 0, "the burst was batched");
+  });
+}
 
 test("a message sent from a process 'exit' listener after a burst still goes out", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
