@@ -4,7 +4,8 @@ const clusterphone = require("..").ns("example");
 
 if (cluster.isPrimary) {
   const worker = cluster.fork();
-  (async () => {
+  // A message's timeout runs while it waits for the worker to start, so short ones wait for it.
+  worker.once("clusterphone:online", async () => {
     for (const cmd of ["fail", "silent", "missing"]) {
       try {
         await clusterphone.sendTo(worker, cmd).within(200).acknowledged();
@@ -13,7 +14,7 @@ if (cluster.isPrimary) {
       }
     }
     worker.kill();
-  })();
+  });
 } else {
   clusterphone.handlers.fail = () => {
     throw new Error("nope");
