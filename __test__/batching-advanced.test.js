@@ -12,7 +12,7 @@ const path = require("node:path");
 const v8 = require("node:v8");
 
 const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
-const { ORACLE, fork, cleanup, online, once, withTimeout, collectMessages, kill, recordAcks } = require("./helpers");
+const { ORACLE, fork, cleanup, online, once, withTimeout, collectMessages, kill, recordAcks, countBatches } = require("./helpers");
 
 after(cleanup);
 
@@ -30,10 +30,7 @@ clusterphone.handlers.got = function (worker, payload, handle, ack) {
 /** A batch-worker.js worker under advanced serialization, counting the batches it sends. */
 async function advancedWorker() {
   const worker = fork("batch-worker.js", { serialization: "advanced" });
-  const counter = { batches: 0 };
-  worker.process.on("internalMessage", (message) => {
-    if (message && message.cmd === "NODE_CLUSTERPHONE" && Array.isArray(message.e)) counter.batches++;
-  });
+  const counter = countBatches(worker, ["e"]);
   await online(worker);
   // One round trip: by then both ends have heard the other's batching offer.
   await seen(worker);
@@ -202,16 +199,12 @@ test("under advanced serialization the same object sent many times in a tick arr
 });
 
 test("under advanced serialization a burst from a worker comes in batches and every acknowledgement goes back", { skip, timeout: 20000 }, async () => {
-  const { worker } = await advancedWorker();
-  const batchesIn = { n: 0 };
-  worker.process.on("internalMessage", (message) => {
-    if (message && message.cmd === "NODE_CLUSTERPHONE" && Array.isArray(message.e)) batchesIn.n++;
-  });
+  const { worker, counter } = await advancedWorker();
   got.length = 0;
   const outcomes = await withTimeout(clusterphone.sendTo(worker, "burst", { n: 100, cmd: "got" }).ackd(), 5000, "the burst's outcomes");
   assert.deepStrictEqual(outcomes, Array.from({ length: 100 }, (_, i) => ({ reply: i })));
   assert.deepStrictEqual(got, Array.from({ length: 100 }, (_, i) => i));
-  assert.ok(batchesIn.n > 0, "the worker's burst came in batches");
+  assert.ok(counter.batches > 0, "the worker's burst came in batches");
 });
 
 test("under advanced serialization the user's own worker.send() in the middle of a burst arrives in its place", { skip, timeout: 20000 }, async () => {

@@ -13,7 +13,7 @@ const assert = require("node:assert/strict");
 const path = require("node:path");
 
 const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
-const { ORACLE, fork, cleanup, online, withTimeout, once, collectMessages, sleep, recordAcks } = require("./helpers");
+const { ORACLE, fork, cleanup, online, withTimeout, once, collectMessages, sleep, recordAcks, countBatches } = require("./helpers");
 
 after(cleanup);
 
@@ -22,15 +22,6 @@ const V1 = path.dirname(require.resolve("clusterphone-v1/package.json"));
 
 /** Ack envelopes each worker sent, as the primary's own 'message' listener sees them. */
 const acksFrom = recordAcks();
-
-/** Batches each worker's channel carried to the primary. */
-function countBatches(worker) {
-  const counter = { batches: 0 };
-  worker.process.on("internalMessage", (message) => {
-    if (message && message.cmd === "NODE_CLUSTERPHONE" && (Array.isArray(message.b) || Array.isArray(message.e))) counter.batches++;
-  });
-  return counter;
-}
 
 const got = [];
 clusterphone.handlers.got = function (worker, payload, handle, ack) {

@@ -169,6 +169,18 @@ function recordAcks() {
   return acksFrom;
 }
 
+/**
+ * Counts the batches `worker`'s channel carries to the primary (Node-internal, so no 'message'
+ * listener sees them): `{ batches }`. `fields`: which kinds count, `b` (JSON) and `e` (advanced).
+ */
+function countBatches(worker, fields = ["b", "e"]) {
+  const counter = { batches: 0 };
+  worker.process.on("internalMessage", (message) => {
+    if (message && message.cmd === "NODE_CLUSTERPHONE" && fields.some((field) => Array.isArray(message[field]))) counter.batches++;
+  });
+  return counter;
+}
+
 /** Envelope helpers. */
 function cp(message) {
   return message && typeof message === "object" && message.__clusterphone && typeof message.__clusterphone === "object"
@@ -178,6 +190,7 @@ function cp(message) {
 
 module.exports = {
   recordAcks,
+  countBatches,
   ORACLE,
   IMPL,
   fork,

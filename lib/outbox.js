@@ -72,7 +72,7 @@ function endTick() {
   for (let i = 0; i < peers.length; i++) {
     const peer = peers[i]
     peer.burst = 0
-    peer.bulky = false
+    peer.gatheringStopped = false
     if (peer.gathered !== 0) flush(peer)
   }
 }
@@ -83,7 +83,7 @@ function endTick() {
  * (JSON) or had no exact copy (`advanced`).
  */
 function shouldGather(peer) {
-  if (peer.burst >= WRITE_THROUGH) return !exiting && !peer.bulky
+  if (peer.burst >= WRITE_THROUGH) return !exiting && !peer.gatheringStopped
   if (peer.burst++ === 0) {
     touched.push(peer)
     if (!scheduled) {
@@ -122,12 +122,12 @@ function fromJson(json, prefixLength) {
 /** Adds a record's serialized value; a large one ends gathering for the rest of the tick. */
 function pushValue(peer, value) {
   peer.records.push(value)
-  if (value.length > LARGE_VALUE) peer.bulky = true
+  if (value.length > LARGE_VALUE) peer.gatheringStopped = true
 }
 
 /** A value with no exact copy: it, and the rest of the tick, is written at once (no more copying). */
 function notGathered(peer) {
-  peer.bulky = true
+  peer.gatheringStopped = true
   return false
 }
 

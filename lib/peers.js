@@ -44,7 +44,7 @@ class Peer {
     this.gathered = 0
     this.records = []
     /** A value too large, or with no exact copy, came this tick: the rest of it writes at once. */
-    this.bulky = false
+    this.gatheringStopped = false
     this.onSent = (err) => {
       this.written++
       if (err) gone(this, this.isParent ? errors.sendFailed(err) : errors.workerDied(err))
