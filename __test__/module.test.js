@@ -64,6 +64,11 @@ test("a namespace in the primary has name, a handlers object and sendTo", () => 
   assert.equal(typeof clusterphone.ns, "function");
 });
 
+test("the module's and a namespace's enumerable keys are exactly 1.x's", () => {
+  assert.deepEqual(Object.keys(clusterphone), ["name", "handlers", "sendTo", "ns", "ackTimeout"]);
+  assert.deepEqual(Object.keys(clusterphone.ns("module-keys")), ["name", "handlers", "sendTo"]);
+});
+
 test("ackTimeout defaults to 10000 ms and is writable", () => {
   assert.equal(clusterphone.ackTimeout, 10000);
   clusterphone.ackTimeout = 1234;
@@ -93,6 +98,9 @@ test("a namespace in a worker has name, handlers and sendToMaster; same rules fo
     defaultViaNs: true,
     otherName: "shapeNs",
     otherSendToMasterType: "function",
+    // exactly 1.x's keys: 2.x's own methods are there but not enumerable
+    keys: ["name", "handlers", "sendToMaster", "ns", "ackTimeout"],
+    otherKeys: ["name", "handlers", "sendToMaster"],
     privateError: shape.privateError, // checked below
   });
   assert.ok(shape.privateError, "ns(\"clusterphone\") must throw in a worker too");

@@ -188,12 +188,26 @@ test("calling ack twice throws from the second call; the first reply stands", { 
   assert.match(notes.secondAck.message, /callback invoked twice/i);
 });
 
-test("ack and then returning a thenable: the thenable is ignored", { timeout: 20000 }, async () => {
-  assert.equal(await call("ackThenReturnThenable"), "direct");
+/** The warnings the worker printed with console.log since the last call, as 1.x printed them. */
+async function warningsFrom(cmd) {
+  const before = (await call("getNotes")).warnings.length;
+  const reply = await call(cmd);
+  return { reply, warnings: (await call("getNotes")).warnings.slice(before) };
+}
+
+test("ack and then returning a thenable: the thenable is ignored, and a warning is printed (stdout)", { timeout: 20000 }, async () => {
+  const { reply, warnings } = await warningsFrom("ackThenReturnThenable");
+  assert.equal(reply, "direct");
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /^WARNING: Handler for ackThenReturnThenable invoked node-style acknowledgement callback, but then returned a promise/);
 });
 
-test("ack and then throwing: the acknowledgement stands", { timeout: 20000 }, async () => {
-  assert.equal(await call("ackThenThrow"), "kept");
+test("ack and then throwing: the acknowledgement stands, and a warning with the stack is printed (stdout)", { timeout: 20000 }, async () => {
+  const { reply, warnings } = await warningsFrom("ackThenThrow");
+  assert.equal(reply, "kept");
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /^WARNING: handler for ackThenThrow threw an exception \*after\* already acknowledging/);
+  assert.match(warnings[0], /Error: thrown after acknowledging\n\s+at /);
   // and the worker is still fine
   assert.equal(await call("echo", "still alive"), "still alive");
 });

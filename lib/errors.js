@@ -67,6 +67,16 @@ function sendFailed(cause) {
   return operational(new Error(`Send failed: ${safeString(cause)}`), CODES.SEND_FAILED)
 }
 
+/**
+ * A send from a worker whose channel to the primary is closed: the error `process.send` reports
+ * then (Node's ERR_IPC_CHANNEL_CLOSED), made here because Node reports it only a tick later.
+ */
+function channelClosed() {
+  const error = new Error('Channel closed')
+  error.code = 'ERR_IPC_CHANNEL_CLOSED'
+  return sendFailed(error)
+}
+
 function aborted(reason) {
   const error = new Error('The acknowledgement was aborted', reason !== undefined ? { cause: reason } : undefined)
   error.name = 'AbortError'
@@ -156,6 +166,7 @@ module.exports = {
   timedOut,
   workerDied,
   primaryGone,
+  channelClosed,
   sendFailed,
   aborted,
   fromErrorAck,

@@ -65,34 +65,24 @@ if (defaultNamespace === clusterphone) {
    * Backpressure: resolves when the channel to `worker` (primary) or to the primary (worker) takes
    * writes again, at once when it does now; rejects if the peer is gone.
    */
-  Object.defineProperty(clusterphone, 'whenWritable', {
-    enumerable: true,
-    configurable: true,
-    writable: true,
-    value: function whenWritable(worker) {
-      if (worker === undefined && context.hasParent) return peers.thePrimary().whenWritable()
-      if (worker === null || typeof worker !== 'object') return Promise.reject(errors.workerRequired())
-      const peer = peers.ofWorker(worker)
-      if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
-      return peer.whenWritable()
-    },
+  namespaces.addMethod(clusterphone, 'whenWritable', function whenWritable(worker) {
+    if (worker === undefined && context.hasParent) return peers.thePrimary().whenWritable()
+    if (worker === null || typeof worker !== 'object') return Promise.reject(errors.workerRequired())
+    const peer = peers.ofWorker(worker)
+    if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
+    return peer.whenWritable()
   })
 
   /**
    * `child_process.fork()` for a child that talks clusterphone with this process: `sendTo(child)`
    * here and `sendToMaster()` there work as with cluster workers (readiness, queueing, death).
    */
-  Object.defineProperty(clusterphone, 'fork', {
-    enumerable: true,
-    configurable: true,
-    writable: true,
-    value: function fork(modulePath, args, options) {
-      const argv = Array.isArray(args) ? args : []
-      const opts = (Array.isArray(args) ? options : args) ?? {}
-      const child = childProcess.fork(modulePath, argv, { ...opts, env: { ...(opts.env ?? process.env), CLUSTERPHONE_CHILD: '1' } })
-      peers.ofWorker(child)
-      return child
-    },
+  namespaces.addMethod(clusterphone, 'fork', function fork(modulePath, args, options) {
+    const argv = Array.isArray(args) ? args : []
+    const opts = (Array.isArray(args) ? options : args) ?? {}
+    const child = childProcess.fork(modulePath, argv, { ...opts, env: { ...(opts.env ?? process.env), CLUSTERPHONE_CHILD: '1' } })
+    peers.ofWorker(child)
+    return child
   })
 
   /**

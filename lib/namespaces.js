@@ -52,6 +52,14 @@ function publish(record) {
   })
 }
 
+/**
+ * A 2.x method on a namespace (or the module): not enumerable, so the object's keys stay exactly
+ * 1.x's (`name`, `handlers`, `sendTo` or `sendToMaster`, and `ns`, `ackTimeout` on the module).
+ */
+function addMethod(target, name, fn) {
+  Object.defineProperty(target, name, { value: fn, writable: true, enumerable: false, configurable: true })
+}
+
 /** Turns `target` into the interface object: `{ name, handlers, sendTo | sendToMaster }`. */
 function makeInterface(target, record) {
   const iface = target ?? {}
@@ -61,14 +69,14 @@ function makeInterface(target, record) {
     iface.sendTo = function sendTo(worker, cmd, payload, handle, forceQueueHandle) {
       return send.sendToWorker(record, worker, cmd, payload, handle, forceQueueHandle)
     }
-    iface.broadcast = function broadcast(cmd, payload) {
+    addMethod(iface, 'broadcast', function broadcast(cmd, payload) {
       return require('./broadcast').broadcast(record, cmd, payload)
-    }
+    })
   }
   if (context.hasParent) {
-    iface.sendToWorker = function sendToWorker(workerId, cmd, payload) {
+    addMethod(iface, 'sendToWorker', function sendToWorker(workerId, cmd, payload) {
       return require('./relay').sendToWorker(internal, record, workerId, cmd, payload)
-    }
+    })
     iface.sendToMaster = function sendToMaster(cmd, payload, handle) {
       return send.sendToPrimary(record, cmd, payload, handle)
     }
@@ -179,4 +187,4 @@ function createInternal() {
   return record
 }
 
-module.exports = { open, find }
+module.exports = { open, find, addMethod }

@@ -130,7 +130,8 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
     else if (typeof from === 'number') result = handler(payload, handle, reply.callback, from) // relayed
     else result = handler(payload, handle, reply.callback)
   } catch (err) {
-    if (reply.settled) console.warn(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, err)
+    // Both warnings go where 1.x printed them (stdout, console.log), word for word.
+    if (reply.settled) console.log(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, stackOf(err))
     else reply.fail(err)
     return
   }
@@ -144,10 +145,20 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   }
   if (typeof then !== 'function') return
   if (reply.settled) {
-    console.warn(`WARNING: Handler for ${cmd} invoked node-style acknowledgement callback, but then returned a promise. Ignoring the promise.`)
+    console.log(`WARNING: Handler for ${cmd} invoked node-style acknowledgement callback, but then returned a promise. Ignoring the promise.`)
     return
   }
   reply.follow(result, then)
+}
+
+/** What 1.x printed for a thrown value: its stack, or the value itself when it has none. */
+function stackOf(err) {
+  if (err === null || (typeof err !== 'object' && typeof err !== 'function')) return err
+  try {
+    return typeof err.stack === 'string' ? err.stack : err
+  } catch {
+    return err
+  }
 }
 
 /** One acknowledgement owed to the sender of a message. */

@@ -45,11 +45,22 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle, from) 
   return message
 }
 
+/**
+ * Why a send to the primary cannot be written, or null. A closed channel fails it with the error
+ * `process.send` gives (also before the 'disconnect' event, which comes a tick after the close);
+ * a peer gone for another reason (a failed write) with that reason.
+ */
+function primaryUnreachable(peer) {
+  if (peer.target.connected === false) return errors.channelClosed()
+  return peer.goneReason
+}
+
 function sendToPrimary(ns, cmd, payload, handle) {
   const command = commandOf(cmd)
   const peer = peers.thePrimary()
   // In a worker a failed send never throws: the acknowledgement rejects with the reason.
-  if (peer.goneReason !== null) return new Message(peer, ns, command, 0, -1, peer.goneReason)
+  const unreachable = primaryUnreachable(peer)
+  if (unreachable !== null) return new Message(peer, ns, command, 0, -1, unreachable)
   const seq = context.core.send(peer.lanes + ns.id)
   if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, seq)
   try {
@@ -95,7 +106,8 @@ function flush(peer, ns, announced) {
  */
 function sendToPrimaryLater(ns, cmd, label, makePayload) {
   const peer = peers.thePrimary()
-  if (peer.goneReason !== null) return new Message(peer, ns, label, 0, -1, peer.goneReason)
+  const unreachable = primaryUnreachable(peer)
+  if (unreachable !== null) return new Message(peer, ns, label, 0, -1, unreachable)
   const seq = context.core.send(peer.lanes + ns.id)
   const message = new Message(peer, ns, label, seq, -1, undefined)
   globalThis.setImmediate(() => {
