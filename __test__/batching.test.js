@@ -126,17 +126,80 @@ test("a burst is serialized as it is sent: later changes to a payload, toJSON's 
   assert.equal(Object.prototype.hasOwnProperty.call(raw[16].__clusterphone, "payload"), false, "a toJSON returning undefined drops the key");
 });
 
-test("a large value ends gathering for the rest of its tick, in order, and the next tick gathers again", { skip, timeout: 20000 }, async () => {
+test("values JSON turns into something else arrive as a single write carries them, gathered or not", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
-  const large = "x".repeat(2000);
+  const shared = { s: 1 };
+  const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
+  const named = Object.assign([1, 2], { extra: true });
+  const withGetter = Object.defineProperty({ plain: 1 }, "computed", { enumerable: true, get: () => "read when sent" });
+  const hidden = Object.defineProperty({ shown: 1 }, "hidden", { enumerable: false, value: 2 });
+  const nullProto = Object.assign(Object.create(null), { bare: true });
+  class Point {
+    constructor() {
+      this.x = 1;
+    }
+  }
+  const values = [
+    { twice: [shared, shared] },
+    sparse,
+    named,
+    [NaN, -0, Infinity, undefined, () => {}, Symbol("s")],
+    { date: new Date(0), map: new Map([[1, 2]]), set: new Set([1]), fn() {}, sym: Symbol("s") },
+    new Point(),
+    withGetter,
+    hidden,
+    nullProto,
+    { [Symbol("key")]: 1, kept: 2 },
+    { "2": "b", "1": "a", z: 0, __proto__: null },
+    JSON.parse('{"__proto__": {"own": true}, "after": 1}'),
+    { toJSON: 5 },
+    Symbol("top"),
+    () => "top",
+    new Date(1),
+  ];
+  // 8 fillers are written at once; the rest of the tick is gathered.
+  const payloads = [...Array(8).fill("filler"), ...values];
+  for (const payload of payloads) clusterphone.sendTo(worker, "record", payload);
+  const { raw, viaBatch } = await seen(worker);
+  assert.equal(raw.length, payloads.length);
+  assert.ok(viaBatch.slice(8).every(Boolean), "every value was gathered");
+  const first = raw[0].__clusterphone.seq;
+  raw.forEach((message, i) => {
+    assert.deepStrictEqual(message, overJson({ ns: "_", cmd: "record", seq: first + i, payload: payloads[i] }), `message ${i}`);
+  });
+});
+
+test("a BigInt in a burst makes sendTo throw, as a single write does, and the rest is gathered", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const thrown = [];
+  for (let i = 0; i < 20; i++) {
+    try {
+      clusterphone.sendTo(worker, "record", i === 12 ? { big: 1n } : i);
+    } catch (err) {
+      thrown.push({ i, name: err.name, message: err.message });
+    }
+  }
+  assert.deepStrictEqual(thrown.map((t) => [t.i, t.name]), [[12, "TypeError"]]);
+  assert.match(thrown[0].message, /BigInt/);
+  const { raw, viaBatch } = await seen(worker);
+  assert.deepStrictEqual(raw.map((m) => m.__clusterphone.payload), Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 12));
+  assert.ok(viaBatch.slice(12).every(Boolean), "gathering went on after it");
+});
+
+/** Over 40 values, so not copied, and over 512 characters of JSON: a value too large to gather. */
+const LARGE = Array.from({ length: 300 }, (_, i) => i);
+
+test("a large value is written on its own and ends gathering for the rest of its tick, in order; the next tick gathers again", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const large = LARGE;
   const first = Array.from({ length: 20 }, (_, i) => (i === 10 ? large : i));
   for (const payload of first) clusterphone.sendTo(worker, "record", payload);
   const one = await seen(worker);
   assert.deepStrictEqual(one.raw.map((m) => m.__clusterphone.payload), first);
   const seqs = one.raw.map((m) => m.__clusterphone.seq);
   assert.deepStrictEqual(seqs, seqs.map((_, i) => seqs[0] + i));
-  // 8 written at once, then gathered up to and including the large one, then one by one.
-  const expected = first.map((_, i) => i >= 8 && i <= 10);
+  // 8 written at once, then gathered up to the large one, which is written on its own, as is the rest.
+  const expected = first.map((_, i) => i >= 8 && i <= 9);
   assert.deepStrictEqual(one.viaBatch, expected);
 
   for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", i);
@@ -148,7 +211,7 @@ test("a large value ends gathering for the rest of its tick, in order, and the n
 test("acknowledgements around a large reply, some gathered and some not, all arrive in order", { skip, timeout: 20000 }, async () => {
   const { worker, counter } = await batchWorker();
   acksFrom.set(worker, []);
-  const large = { text: "y".repeat(2000) };
+  const large = { list: LARGE };
   const replies = [];
   for (let i = 0; i < 30; i++) replies.push(clusterphone.sendTo(worker, "echo", i === 9 ? large : i).ackd());
   const values = await withTimeout(Promise.all(replies), 5000, "30 replies");
@@ -214,18 +277,21 @@ test("malformed batches from a worker break nothing; a well-formed one is read",
     };
     const malformed = [
       { cmd: "NODE_CLUSTERPHONE" },
-      { cmd: "NODE_CLUSTERPHONE", b: "not an array" },
-      { cmd: "NODE_CLUSTERPHONE", b: [null, 1, 2, 3] },
-      { cmd: "NODE_CLUSTERPHONE", b: [0] },
-      { cmd: "NODE_CLUSTERPHONE", b: [1, "_", 999999] },
-      { cmd: "NODE_CLUSTERPHONE", b: [7, "__proto__", "constructor", -1, { polluted: true }, 1] },
-      { cmd: "NODE_CLUSTERPHONE", b: ["x", {}, [], 2] },
-      { cmd: "NODE_CLUSTERPHONE", batch: 2 },
-      { cmd: "NODE_CLUSTERPHONE", b: [2, "_", "got", 1, { not: "text" }, 2, "_", "got", 2, [1, 2]] },
+      { cmd: "NODE_CLUSTERPHONE", h: "not an array", v: [] },
+      { cmd: "NODE_CLUSTERPHONE", h: [2, "_", "got", 1] },
+      { cmd: "NODE_CLUSTERPHONE", h: [2, "_", "got", 1], v: "not an array" },
+      { cmd: "NODE_CLUSTERPHONE", h: [null, 1, 2, 3], v: [] },
+      { cmd: "NODE_CLUSTERPHONE", h: [0], v: [] },
+      { cmd: "NODE_CLUSTERPHONE", h: [1, "_", 999999], v: [] },
+      { cmd: "NODE_CLUSTERPHONE", h: [7, "__proto__", "constructor"], v: [{ polluted: true }, 1] },
+      { cmd: "NODE_CLUSTERPHONE", h: ["x", {}, [], 2], v: [] },
+      { cmd: "NODE_CLUSTERPHONE", batch: 1 },
+      { cmd: "NODE_CLUSTERPHONE", batch: 3 },
+      { cmd: "NODE_CLUSTERPHONE", b: [2, "_", "got", 1, '"an earlier format"'] },
     ];
     for (const message of malformed) await raw(message);
     got.length = 0;
-    await raw({ cmd: "NODE_CLUSTERPHONE", b: [2, "_", "got", 1, '"first"', 2, "_", "got", 2, '"second"', 2, "_", "got", 3, "not json"] });
+    await raw({ cmd: "NODE_CLUSTERPHONE", h: [2, "_", "got", 1, 2, "_", "got", 2], v: ["first", "second"] });
     await sleep(50);
     assert.deepStrictEqual(got, ["first", "second"]);
     assert.equal({}.polluted, undefined);

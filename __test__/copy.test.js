@@ -1,8 +1,9 @@
 "use strict";
 
-// lib/copy.js: the copy a batch under `advanced` serialization carries must be indistinguishable,
-// after V8's serializer, from the original sent alone; anything it cannot promise that for is
-// NOT_PLAIN (and then written alone). No worker needed: this is the pure part.
+// lib/copy.js: the copy a batch carries must be indistinguishable, after the channel's serializer
+// (V8's under `advanced`, JSON otherwise), from the original sent alone; anything it cannot promise
+// that for is NOT_PLAIN (written alone under `advanced`, serialized at once under JSON). No worker
+// needed: this is the pure part.
 
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
@@ -157,4 +158,34 @@ test("a copy has a weight limit: each value counts one, a string one more per 25
   assert.equal(copyPlain("x".repeat(256 * MAX_WEIGHT)), NOT_PLAIN);
   assert.equal(copyPlain("x".repeat(256 * (MAX_WEIGHT - 1))), "x".repeat(256 * (MAX_WEIGHT - 1)));
   assert.equal(copyPlain({ a: "x".repeat(256 * (MAX_WEIGHT - 1)) }), NOT_PLAIN, "the object and its string");
+});
+
+test("for a JSON channel, copies serialize as the originals do; a BigInt or a patched toJSON is NOT_PLAIN", { skip }, () => {
+  const values = [
+    { a: 1, gone: undefined, s: "text", n: -0, nan: NaN, inf: -Infinity, t: true, z: null },
+    [1, undefined, [2, [3]], { deep: { deeper: [] } }],
+    Object.assign(Object.create(null), { bare: 1, 2: "two", 1: "one" }),
+    { toJSON: 5 },
+    "text",
+    7,
+  ];
+  for (const value of values) {
+    const copy = copyPlain(value, true);
+    assert.notEqual(copy, NOT_PLAIN);
+    assert.equal(JSON.stringify({ payload: copy }), JSON.stringify({ payload: value }));
+  }
+  assert.equal(copyPlain({ big: 1n }, true), NOT_PLAIN, "JSON refuses a BigInt: the single write's error must come from sendTo");
+  assert.equal(copyPlain(1n, true), NOT_PLAIN);
+  assert.notEqual(copyPlain({ big: 1n }, false), NOT_PLAIN, "V8's serializer takes it");
+  for (const proto of [Object.prototype, Array.prototype]) {
+    proto.toJSON = function () {
+      return "patched";
+    };
+    try {
+      assert.equal(copyPlain({ a: 1 }, true), NOT_PLAIN, "a patched toJSON is called when sent, not on a copy later");
+      assert.notEqual(copyPlain({ a: 1 }, false), NOT_PLAIN);
+    } finally {
+      delete proto.toJSON;
+    }
+  }
 });

@@ -171,12 +171,12 @@ function recordAcks() {
 
 /**
  * Counts the batches `worker`'s channel carries to the primary (Node-internal, so no 'message'
- * listener sees them): `{ batches }`. `fields`: which kinds count, `b` (JSON) and `e` (advanced).
+ * listener sees them): `{ batches }`.
  */
-function countBatches(worker, fields = ["b", "e"]) {
+function countBatches(worker) {
   const counter = { batches: 0 };
   worker.process.on("internalMessage", (message) => {
-    if (message && message.cmd === "NODE_CLUSTERPHONE" && fields.some((field) => Array.isArray(message[field]))) counter.batches++;
+    if (message && message.cmd === "NODE_CLUSTERPHONE" && Array.isArray(message.h)) counter.batches++;
   });
   return counter;
 }

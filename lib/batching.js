@@ -26,14 +26,19 @@ const { BATCH_COMMAND } = outbox
 function ignoreError() {}
 
 /**
+ * The batch format we read (lib/outbox.js). A peer that offers another one (an earlier 2.x wrote
+ * JSON text inside its batches) never gets batches from us, nor we from it.
+ */
+const BATCH_FORMAT = 2
+
+/**
  * Tells the peer's side we read batches; `answer` asks it to say whether it does too. `probe`
  * arrives only under `advanced` serialization, which keeps undefined values (JSON drops them): so
- * the other side learns how the channel serializes. `envelopes`: we also read the batches of
- * `advanced` channels (lib/outbox.js), which an earlier 2.x did not.
+ * the other side learns how the channel serializes, and so how to take values (lib/outbox.js).
  */
 function offer(channel, answer) {
   try {
-    channel.send({ cmd: BATCH_COMMAND, batch: 1, answer, envelopes: true, probe: undefined }, undefined, undefined, ignoreError)
+    channel.send({ cmd: BATCH_COMMAND, batch: BATCH_FORMAT, answer, probe: undefined }, undefined, undefined, ignoreError)
   } catch {
     // A channel already closed: no batches then.
   }
@@ -42,28 +47,17 @@ function offer(channel, answer) {
 /** An internal message from `peer` over `channel`: a handshake or a batch; anything else is not ours. */
 function onInternalMessage(peer, channel, message) {
   if (message === null || typeof message !== 'object' || message.cmd !== BATCH_COMMAND) return
-  const records = message.b
-  if (Array.isArray(records)) {
-    outbox.unpack(records, (envelope) => emitMessage(channel, envelope))
+  const headers = message.h
+  if (Array.isArray(headers)) {
+    const values = message.v
+    if (Array.isArray(values)) outbox.unpack(headers, values, (envelope) => emitMessage(channel, envelope))
     return
   }
-  const envelopes = message.e
-  if (Array.isArray(envelopes)) {
-    for (let i = 0; i < envelopes.length; i++) {
-      const envelope = envelopes[i]
-      // A 2.x peer writes only envelopes here; anything else is not ours to emit.
-      if (envelope !== null && typeof envelope === 'object') emitMessage(channel, envelope)
-    }
-    return
-  }
-  if (message.batch !== 1) return
+  if (message.batch !== BATCH_FORMAT) return
   const from = peer()
   if (message.answer === true) offer(channel, false)
   if (from.batching || from.goneReason !== null) return
-  // `probe` arrives only under `advanced`; such a peer must read batches of envelopes.
-  const advanced = Object.prototype.hasOwnProperty.call(message, 'probe')
-  if (!advanced) startBatching(from, channel, false)
-  else if (message.envelopes === true) startBatching(from, channel, true)
+  startBatching(from, channel, Object.prototype.hasOwnProperty.call(message, 'probe'))
 }
 
 /** One 'message' event; a listener that throws does what it would have done in Node's own emit. */
@@ -77,11 +71,11 @@ function emitMessage(channel, message) {
   }
 }
 
-function startBatching(peer, channel, copies) {
-  if (debug.enabled) debug('batching with %s%s', peer.label, copies ? ' (advanced)' : '')
+function startBatching(peer, channel, advanced) {
+  if (debug.enabled) debug('batching with %s%s', peer.label, advanced ? ' (advanced)' : '')
   guard(peer, channel, 'send')
   guard(peer, channel, 'disconnect')
-  peer.copies = copies
+  peer.copies = advanced
   peer.batching = true
 }
 

@@ -1,13 +1,14 @@
 'use strict'
-// A copy of a value, taken when it is sent, for a batch under `advanced` serialization
-// (lib/outbox.js): the batch is serialized when the tick ends, so what it carries must be what the
-// value was when `sendTo` returned. Only values whose copy V8's serializer cannot tell from the
-// original are copied: primitives (not symbols), plain objects and dense arrays, each object seen
-// once (a shared object or a cycle arrives shared, which a copy would not keep), and not too many.
-// Anything else (a Map, a Date, a typed array, a class instance, a Proxy, a function) is
-// `NOT_PLAIN`, and the message is written on its own, as 1.x would. Not told apart, as checking
-// would cost a native call per object per kind: a built-in whose prototype was swapped for
-// `Object.prototype` or null (a Map, a typed array, a WeakMap) is copied as a plain object.
+// A copy of a value, taken when it is sent, for a batch (lib/outbox.js): the batch is serialized
+// when the tick ends, so what it carries must be what the value was when `sendTo` returned. Only
+// values whose copy the channel's serializer cannot tell from the original are copied: primitives
+// (not symbols; under JSON not BigInts, which it refuses), plain objects and dense arrays, each
+// object seen once (under `advanced` a shared object or a cycle arrives shared, which a copy would
+// not keep), and not too many. Anything else (a Map, a Date, a typed array, a class instance, a
+// Proxy, a function) is `NOT_PLAIN`: under `advanced` the message is written on its own, as 1.x
+// would; under JSON it is serialized at once instead. Not told apart, as checking would cost a
+// native call per object per kind: a built-in whose prototype was swapped for `Object.prototype`
+// or null (a Map, a typed array, a WeakMap) is copied as a plain object.
 
 const { isProxy } = require('node:util').types
 
@@ -34,14 +35,20 @@ const seen = []
 let budget = 0
 /** A getter that sends while a copy is taken must not reuse `seen` and `budget`. */
 let copying = false
+/** The copy is for a JSON channel, where a BigInt does not serialize. */
+let json = false
 
 /**
- * A copy of `value` made of new objects, or `NOT_PLAIN`. Getters are read once, as the serializer
- * would; but when the copy gives up after reading some, the single write reads them again.
+ * A copy of `value` made of new objects, or `NOT_PLAIN`; `forJson` for a JSON channel. Getters
+ * are read once, as the serializer would; but when the copy gives up after reading some, the
+ * single write (or the serialization instead) reads them again.
  */
-function copyPlain(value) {
+function copyPlain(value, forJson) {
   if (copying) return NOT_PLAIN
+  // A patched toJSON would be called on the copy, when the batch is written: serialize now instead.
+  if (forJson && (ObjectPrototype.toJSON !== undefined || ArrayPrototype.toJSON !== undefined)) return NOT_PLAIN
   copying = true
+  json = forJson
   budget = MAX_WEIGHT
   try {
     return copyValue(value)
@@ -56,7 +63,7 @@ function primitive(value) {
     budget -= value.length >> 8
     return budget < 0 ? NOT_PLAIN : value
   }
-  return typeof value === 'symbol' || typeof value === 'function' ? NOT_PLAIN : value
+  return typeof value === 'symbol' || typeof value === 'function' || (json && typeof value === 'bigint') ? NOT_PLAIN : value
 }
 
 function copyValue(value) {

@@ -6,22 +6,29 @@
 // where plain `cluster` messaging spends its time for small pipelined messages.
 //
 // A batch is Node-internal on the wire (`cmd` starts with `NODE_`, so it arrives as
-// 'internalMessage'), and holds flat records, which JSON writes and reads faster than objects:
-//   message:          [kind, ns, cmd, seq, payload?]
-//   acknowledgement:  [kind | ACK, ns, seq, reply?, error?]
-// where `kind` says which values the envelope has (JSON drops undefined ones). Each value is
-// serialized when it is sent, as a single write would: JSON text from `JSON.stringify({ payload })`,
-// so `toJSON` sees the same key. So a payload changed after `sendTo` returned is sent as it was, and
-// a payload that does not serialize throws from `sendTo` as always. The receiving side turns
-// each record back into the very envelope a single write would have carried and emits it as a
-// 'message' (lib/batching.js): every listener sees what it saw from 1.x.
+// 'internalMessage'): `{ cmd, h: [header…], v: [value…] }`. Headers are flat, and the values
+// (payloads, replies, errors) sit in their own array in order, which both serializations write
+// and read faster than an envelope object per message (measured below):
+//   message:          kind, ns, cmd, seq         values: payload?
+//   acknowledgement:  kind | ACK, ns, seq        values: reply?, error?
+// where `kind` says which values the envelope has (JSON drops undefined ones; `advanced` keeps
+// them, so there every value is there).
 //
-// Under `advanced` serialization a batch holds the envelopes themselves, `{ cmd, e: [envelope…] }`,
-// and V8 serializes them once when the tick ends; so each value is copied when it is sent
-// (lib/copy.js), and a value that cannot be copied exactly is written on its own. A V8
-// serialization per record instead cost more than the batch saved (measured ×0.61 of plain
-// cluster against ×0.73 without batching, 88 B, 100 outstanding): one `v8.serialize` +
-// `deserialize` of an envelope is ~6.5 µs, a 32-envelope batch ~1.4 µs an envelope.
+// The channel serializes the batch when the tick ends, so each value is taken when it is sent, as
+// a single write would take it: a payload changed after `sendTo` returned goes out as it was, and
+// one that does not serialize throws from `sendTo` as always. Plain data (primitives, plain
+// objects, dense arrays, not too many values) is copied (lib/copy.js); under JSON anything else
+// is serialized now (`JSON.stringify({ payload })`, so `toJSON` sees the same key) and parsed
+// back. Under `advanced` a value with no exact copy is written on its own instead, with the rest
+// of that tick. The receiving side turns each record back into the very envelope a single write
+// would have carried and emits it as a 'message' (lib/batching.js): every listener sees what it
+// saw from 1.x.
+//
+// Measured (88 B, 100 outstanding, CPU per round trip in each process): JSON text per value inside
+// the batch (escaped again, parsed twice) 11.1 / 10.1 µs, 84k round trips/s; these values 9.9 /
+// 9.0 µs, 93k/s (plain cluster 9.3 µs each side, ~100k/s). Under `advanced`, against an envelope
+// object per message: 45k → 50k round trips/s. A V8 serialization per record instead cost more
+// than the batch saved: one `v8.serialize` + `deserialize` of an envelope is ~6.5 µs.
 //
 // Order is kept: anything else written to the peer's channel (a handle, a relayed message, the
 // user's own `worker.send`, `disconnect()`) first writes what is gathered (lib/batching.js guards
@@ -46,11 +53,11 @@ const WRITE_THROUGH = 8
 const MAX_BATCH = 32
 
 /**
- * JSON channels: serialized length above which a gathered value ends gathering for the rest of
- * the tick. A batch carries each value as JSON text inside JSON, escaped once more and unescaped
- * on the other side: for a large value that costs more than the write it saves. Measured in CPU per round trip
- * (primary + worker, 100 outstanding): 512 B payloads 30.5 µs batched, 37.5 µs written one by one;
- * 1 KB payloads 57 µs batched, 48.5 µs one by one (plain cluster 47 µs).
+ * JSON channels: serialized length above which a value that is not copied ends gathering for the
+ * rest of the tick: serializing it, parsing it back and serializing the batch costs more than the
+ * write it saves. (With JSON text inside the batch, measured in CPU per round trip, primary +
+ * worker, 100 outstanding: 512 B payloads 30.5 µs batched, 37.5 µs one by one; 1 KB 57 µs
+ * batched, 48.5 µs one by one.)
  */
 const LARGE_VALUE = 512
 
@@ -119,50 +126,53 @@ function fromJson(json, prefixLength) {
   return json.length === 2 ? undefined : json.slice(prefixLength, -1)
 }
 
-/** Adds a record's serialized value; a large one ends gathering for the rest of the tick. */
-function pushValue(peer, value) {
-  peer.records.push(value)
-  if (value.length > LARGE_VALUE) peer.gatheringStopped = true
+/** A value JSON drops (undefined, a function, a symbol): its record says it has none. */
+const ABSENT = Symbol('clusterphone.absent')
+
+/**
+ * JSON channels: what a gathered value is written as, taken when it is sent. Plain data is
+ * copied (its copy serializes as it did); anything else is serialized now, as a single write
+ * would (throwing what that write would throw), and parsed back. `ABSENT` when JSON drops it;
+ * `NOT_PLAIN` when its text is too large to gather.
+ */
+function jsonValue(value, serialize) {
+  if (value === undefined) return ABSENT
+  const copy = copyPlain(value, true)
+  if (copy !== NOT_PLAIN) return copy
+  const text = serialize(value)
+  if (text === undefined) return ABSENT
+  return text.length > LARGE_VALUE ? NOT_PLAIN : JSON.parse(text)
 }
 
-/** A value with no exact copy: it, and the rest of the tick, is written at once (no more copying). */
+/** A value with no exact copy, or too large: it, and the rest of the tick, is written at once. */
 function notGathered(peer) {
   peer.gatheringStopped = true
   return false
 }
 
 /**
- * Gathers a message. False when it must be written on its own instead (a value `advanced`
- * serialization gets no exact copy of); throws, gathering nothing, if its payload does not serialize.
+ * Gathers a message. False when it must be written on its own instead (a value too large, or one
+ * `advanced` serialization gets no exact copy of); throws, gathering nothing, if its payload does
+ * not serialize.
  */
 function gatherMessage(peer, nsName, cmd, seq, payload) {
-  if (peer.copies) {
-    const copy = copyPlain(payload)
-    if (copy === NOT_PLAIN) return notGathered(peer)
-    peer.records.push({ __clusterphone: { ns: nsName, cmd, seq, payload: copy } })
-  } else {
-    const value = serializePayload(payload)
-    peer.records.push(value === undefined ? 0 : HAS_VALUE, nsName, cmd, seq)
-    if (value !== undefined) pushValue(peer, value)
-  }
+  const value = peer.copies ? copyPlain(payload, false) : jsonValue(payload, serializePayload)
+  if (value === NOT_PLAIN) return notGathered(peer)
+  peer.records.push(value === ABSENT ? 0 : HAS_VALUE, nsName, cmd, seq)
+  if (value !== ABSENT) peer.values.push(value)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
   return true
 }
 
 /** Gathers an acknowledgement, as `gatherMessage` does a message. */
 function gatherAck(peer, nsName, seq, reply, error) {
-  if (peer.copies) {
-    const replyCopy = copyPlain(reply)
-    const errorCopy = copyPlain(error)
-    if (replyCopy === NOT_PLAIN || errorCopy === NOT_PLAIN) return notGathered(peer)
-    peer.records.push({ __clusterphone: { ns: nsName, ack: seq, reply: replyCopy, error: errorCopy } })
-  } else {
-    const replyValue = serializeReply(reply)
-    const errorValue = error === undefined ? undefined : serializeError(error)
-    peer.records.push(ACK | (replyValue === undefined ? 0 : HAS_VALUE) | (errorValue === undefined ? 0 : HAS_ERROR), nsName, seq)
-    if (replyValue !== undefined) pushValue(peer, replyValue)
-    if (errorValue !== undefined) pushValue(peer, errorValue)
-  }
+  const copies = peer.copies
+  const replyValue = copies ? copyPlain(reply, false) : jsonValue(reply, serializeReply)
+  const errorValue = copies ? copyPlain(error, false) : jsonValue(error, serializeError)
+  if (replyValue === NOT_PLAIN || errorValue === NOT_PLAIN) return notGathered(peer)
+  peer.records.push(ACK | (replyValue === ABSENT ? 0 : HAS_VALUE) | (errorValue === ABSENT ? 0 : HAS_ERROR), nsName, seq)
+  if (replyValue !== ABSENT) peer.values.push(replyValue)
+  if (errorValue !== ABSENT) peer.values.push(errorValue)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
   return true
 }
@@ -170,14 +180,16 @@ function gatherAck(peer, nsName, seq, reply, error) {
 /** Writes what is gathered for `peer` as one batch. */
 function flush(peer) {
   const records = peer.records
+  const values = peer.values
   const count = peer.gathered
   peer.records = []
+  peer.values = []
   peer.gathered = 0
   if (peer.goneReason !== null) return
   if (debug.enabled) debug('batch %s: %d messages', peer.label, count)
-  // Everything in it is serialized (JSON) or an exact copy of plain data (`advanced`): nothing
-  // here can throw but a closed channel, which the write's callback reports (lib/peers.js).
-  peer.write(peer.copies ? { cmd: BATCH_COMMAND, e: records } : { cmd: BATCH_COMMAND, b: records }, undefined)
+  // Everything in it is plain data, copied or parsed from JSON: nothing here throws but a closed
+  // channel, which the write's callback reports (lib/peers.js).
+  peer.write({ cmd: BATCH_COMMAND, h: records, v: values }, undefined)
 }
 
 /** The process is exiting: write what is gathered, and from now on write at once. */
@@ -187,32 +199,25 @@ function flushAll() {
 }
 
 /**
- * Calls `each(message)` with the message each record of `batch` stands for, as a single write
- * would have carried it. A malformed record ends the batch (a 2.x peer never writes one); one
- * whose value does not deserialize is skipped.
+ * Calls `each(message)` with the message each record of a JSON batch stands for, as a single
+ * write would have carried it: `headers` are the flat records, `values` their values in order.
+ * A malformed record ends the batch (a 2.x peer never writes one).
  */
-function unpack(records, each) {
-  for (let i = 0; i < records.length; ) {
-    const at = i
-    const kind = records[at]
+function unpack(headers, values, each) {
+  let next = 0
+  for (let at = 0; at < headers.length; ) {
+    const kind = headers[at]
     if (typeof kind !== 'number') return
-    const isAck = (kind & ACK) !== 0
-    const hasValue = (kind & HAS_VALUE) !== 0
-    const hasError = isAck && (kind & HAS_ERROR) !== 0
-    // The next record's place is known before anything is read, so a bad value cannot stall.
-    i = at + (isAck ? 3 : 4) + (hasValue ? 1 : 0) + (hasError ? 1 : 0)
     let envelope
-    try {
-      if (!isAck) {
-        envelope = { ns: records[at + 1], cmd: records[at + 2], seq: records[at + 3] }
-        if (hasValue) envelope.payload = JSON.parse(records[at + 4])
-      } else {
-        envelope = { ns: records[at + 1], ack: records[at + 2] }
-        if (hasValue) envelope.reply = JSON.parse(records[at + 3])
-        if (hasError) envelope.error = JSON.parse(records[at + 3 + (hasValue ? 1 : 0)])
-      }
-    } catch {
-      continue
+    if ((kind & ACK) === 0) {
+      envelope = { ns: headers[at + 1], cmd: headers[at + 2], seq: headers[at + 3] }
+      if ((kind & HAS_VALUE) !== 0) envelope.payload = values[next++]
+      at += 4
+    } else {
+      envelope = { ns: headers[at + 1], ack: headers[at + 2] }
+      if ((kind & HAS_VALUE) !== 0) envelope.reply = values[next++]
+      if ((kind & HAS_ERROR) !== 0) envelope.error = values[next++]
+      at += 3
     }
     each({ __clusterphone: envelope })
   }

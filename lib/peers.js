@@ -37,12 +37,14 @@ class Peer {
     this.drained = null
     /** The peer reads batches (lib/batching.js); then a busy tick's writes are gathered (lib/outbox.js). */
     this.batching = false
-    /** Its batches carry copied values, not JSON text: the channel serializes with `advanced`. */
+    /** The channel serializes with `advanced`: values with no exact copy are not gathered. */
     this.copies = false
     /** Messages written to it in this tick, and what is gathered to be written when it ends. */
     this.burst = 0
     this.gathered = 0
     this.records = []
+    /** The gathered records' values, in order (lib/outbox.js). */
+    this.values = []
     /** A value too large, or with no exact copy, came this tick: the rest of it writes at once. */
     this.gatheringStopped = false
     this.onSent = (err) => {
@@ -146,6 +148,7 @@ function gone(peer, reason) {
   peer.goneReason = reason
   byId.delete(peer.id)
   peer.records = []
+  peer.values = []
   peer.gathered = 0
   if (peer.drained !== null) {
     peer.drained.promise.catch(() => {})
