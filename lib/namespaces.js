@@ -117,7 +117,7 @@ function find(name) {
 
 /** A worker tells the primary it can take messages in namespace `name`. */
 function announce(name) {
-  internal.iface.sendToMaster('workerReady', { targetNs: name })
+  send.notifyPrimary(internal, 'workerReady', { targetNs: name })
 }
 
 function onWorkerReady(peer, payload) {
