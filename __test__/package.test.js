@@ -7,7 +7,7 @@
 
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
-const { execFile } = require("node:child_process");
+const { execFile, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
@@ -135,6 +135,14 @@ test("napi.targets, npm/<triple>/ and optionalDependencies agree, at the root's 
     assert.equal(pkg.main, `clusterphone.${triple}.node`);
     assert.deepEqual(pkg.files, [`clusterphone.${triple}.node`]);
   }
+});
+
+test("the library announces package.json's version on process.__clusterphone without reading package.json", { skip: SKIP }, () => {
+  // lib/shared.js carries the version (scripts/sync-versions.js writes it on `npm version`).
+  const script = `require(${JSON.stringify(ROOT)}); console.log(process.__clusterphone.version)`;
+  assert.equal(execFileSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 20000 }).trim(), MANIFEST.version);
+  const loaded = execFileSync(process.execPath, ["-e", `require(${JSON.stringify(ROOT)}); console.log(Object.keys(require.cache).filter((f) => f.endsWith("package.json")).join(","))`], { encoding: "utf8", timeout: 20000 });
+  assert.equal(loaded.trim(), "", "no package.json is read when the library loads");
 });
 
 test("the root tarball holds the JS layer (lib/ and its one-file bundle), typings and loader only", { skip: SKIP }, () => {

@@ -1,7 +1,8 @@
 'use strict'
 // `npm version` runs this after `napi version` (which sets the version of every npm/<triple>/
 // package): it pins the root's optionalDependencies on those packages to the new version, in
-// package.json and package-lock.json, so the root always asks for binaries of its own version.
+// package.json and package-lock.json, so the root always asks for binaries of its own version,
+// and writes the version into lib/shared.js (which does not read package.json at load).
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -22,3 +23,9 @@ const pin = (deps) => {
 }
 update('package.json', (json) => pin(json.optionalDependencies))
 update('package-lock.json', (json) => pin(json.packages?.['']?.optionalDependencies))
+
+const SHARED = path.join(ROOT, 'lib', 'shared.js')
+const VERSION_LINE = /^const VERSION = '[^']*'$/m
+const shared = fs.readFileSync(SHARED, 'utf8')
+if (!VERSION_LINE.test(shared)) throw new Error("lib/shared.js has no `const VERSION = '…'` line to update")
+fs.writeFileSync(SHARED, shared.replace(VERSION_LINE, `const VERSION = '${version}'`))
