@@ -160,7 +160,7 @@ test("a copy has a weight limit: each value counts one, a string one more per 25
   assert.equal(copyPlain({ a: "x".repeat(256 * (MAX_WEIGHT - 1)) }), NOT_PLAIN, "the object and its string");
 });
 
-test("for a JSON channel, copies serialize as the originals do; a BigInt or a patched toJSON is NOT_PLAIN", { skip }, () => {
+test("for a JSON channel, copies serialize as the originals do; a BigInt is NOT_PLAIN", { skip }, () => {
   const values = [
     { a: 1, gone: undefined, s: "text", n: -0, nan: NaN, inf: -Infinity, t: true, z: null },
     [1, undefined, [2, [3]], { deep: { deeper: [] } }],
@@ -177,15 +177,4 @@ test("for a JSON channel, copies serialize as the originals do; a BigInt or a pa
   assert.equal(copyPlain({ big: 1n }, true), NOT_PLAIN, "JSON refuses a BigInt: the single write's error must come from sendTo");
   assert.equal(copyPlain(1n, true), NOT_PLAIN);
   assert.notEqual(copyPlain({ big: 1n }, false), NOT_PLAIN, "V8's serializer takes it");
-  for (const proto of [Object.prototype, Array.prototype]) {
-    proto.toJSON = function () {
-      return "patched";
-    };
-    try {
-      assert.equal(copyPlain({ a: 1 }, true), NOT_PLAIN, "a patched toJSON is called when sent, not on a copy later");
-      assert.notEqual(copyPlain({ a: 1 }, false), NOT_PLAIN);
-    } finally {
-      delete proto.toJSON;
-    }
-  }
 });

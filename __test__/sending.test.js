@@ -251,6 +251,7 @@ for (const when of ["after", "sameTick"]) {
         5: "the acknowledgement never settled",
         6: "the acknowledgement rejected with another error than ERR_IPC_CHANNEL_CLOSED",
         7: "the worker crashed (uncaught exception)",
+        8: "whenWritable() did not reject with ERR_IPC_CHANNEL_CLOSED",
       };
       assert.equal(code, 0, `exit code ${code} signal ${signal}: ${meaning[code] || "unexpected"}`);
     },

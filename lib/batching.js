@@ -50,7 +50,7 @@ function onInternalMessage(peer, channel, message) {
   const headers = message.h
   if (Array.isArray(headers)) {
     const values = message.v
-    if (Array.isArray(values)) outbox.unpack(headers, values, (envelope) => emitMessage(channel, envelope))
+    if (Array.isArray(values)) outbox.unpack(headers, values, (envelope) => emitMessage(channel, envelope), !peer().isParent)
     return
   }
   if (message.batch !== BATCH_FORMAT) return

@@ -45,8 +45,6 @@ let json = false
  */
 function copyPlain(value, forJson) {
   if (copying) return NOT_PLAIN
-  // A patched toJSON would be called on the copy, when the batch is written: serialize now instead.
-  if (forJson && (ObjectPrototype.toJSON !== undefined || ArrayPrototype.toJSON !== undefined)) return NOT_PLAIN
   copying = true
   json = forJson
   budget = MAX_WEIGHT

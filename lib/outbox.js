@@ -53,17 +53,28 @@ const WRITE_THROUGH = 8
 const MAX_BATCH = 32
 
 /**
- * JSON channels: serialized length above which a value that is not copied ends gathering for the
- * rest of the tick: serializing it, parsing it back and serializing the batch costs more than the
- * write it saves. (With JSON text inside the batch, measured in CPU per round trip, primary +
- * worker, 100 outstanding: 512 B payloads 30.5 µs batched, 37.5 µs one by one; 1 KB 57 µs
- * batched, 48.5 µs one by one.)
+ * JSON channels: serialized length above which a value that is not copied travels as its JSON
+ * text (parsing it back would cost more than the receiver's parse of the text), and ends
+ * gathering for the rest of the tick: a batch carrying text escapes it once more and the receiver
+ * parses it twice, which for a large value costs more than the write it saves (CPU per round trip,
+ * primary + worker, 100 outstanding: 512 B payloads 30.5 µs batched, 37.5 µs one by one; 1 KB
+ * 57 µs batched, 48.5 µs one by one).
  */
 const LARGE_VALUE = 512
 
 const ACK = 1
 const HAS_VALUE = 2
 const HAS_ERROR = 4
+/** The record's value (payload or reply) / error is JSON text, to be parsed by the receiver. */
+const VALUE_IS_TEXT = 8
+const ERROR_IS_TEXT = 16
+
+// JSON as it was when the library loaded, as Node's channel keeps its own: a JSON.stringify the
+// application replaces later (to take BigInts, say) must not make a batch take what a single
+// write refuses.
+const { stringify, parse } = JSON
+const ObjectPrototype = Object.prototype
+const ArrayPrototype = Array.prototype
 
 /** Peers written to in this tick; reset (and their gathered records written) when it ends. */
 let touched = []
@@ -77,10 +88,17 @@ function endTick() {
   const peers = touched
   touched = []
   for (let i = 0; i < peers.length; i++) {
-    const peer = peers[i]
-    peer.burst = 0
-    peer.gatheringStopped = false
-    if (peer.gathered !== 0) flush(peer)
+    peers[i].burst = 0
+    peers[i].gatheringStopped = false
+  }
+  for (let i = 0; i < peers.length; i++) {
+    if (peers[i].gathered === 0) continue
+    try {
+      flush(peers[i])
+    } catch (err) {
+      // Only a patched toJSON that throws can get here; nothing may throw into this promise job.
+      process.emitWarning(`clusterphone: a batch to ${peers[i].label} could not be written: ${err && err.message}`)
+    }
   }
 }
 
@@ -110,15 +128,15 @@ function shouldGather(peer) {
  * key keeps the objects' shapes constant.
  */
 function serializePayload(value) {
-  return fromJson(JSON.stringify({ payload: value }), 11)
+  return fromJson(stringify({ payload: value }), 11)
 }
 
 function serializeReply(value) {
-  return fromJson(JSON.stringify({ reply: value }), 9)
+  return fromJson(stringify({ reply: value }), 9)
 }
 
 function serializeError(value) {
-  return fromJson(JSON.stringify({ error: value }), 9)
+  return fromJson(stringify({ error: value }), 9)
 }
 
 /** The value's text in '{"key":…}', or undefined for '{}'. */
@@ -126,14 +144,30 @@ function fromJson(json, prefixLength) {
   return json.length === 2 ? undefined : json.slice(prefixLength, -1)
 }
 
+/**
+ * A `toJSON` on Object.prototype or Array.prototype would be called on a batch's own objects and
+ * arrays, and on the copies in it: JSON channels gather nothing then, and a batch gathered before
+ * one appeared is written message by message.
+ */
+function toJsonPatched() {
+  return ObjectPrototype.toJSON !== undefined || ArrayPrototype.toJSON !== undefined
+}
+
 /** A value JSON drops (undefined, a function, a symbol): its record says it has none. */
 const ABSENT = Symbol('clusterphone.absent')
+
+/** A large value's JSON text, carried as text (`VALUE_IS_TEXT`). */
+class JsonText {
+  constructor(text) {
+    this.text = text
+  }
+}
 
 /**
  * JSON channels: what a gathered value is written as, taken when it is sent. Plain data is
  * copied (its copy serializes as it did); anything else is serialized now, as a single write
- * would (throwing what that write would throw), and parsed back. `ABSENT` when JSON drops it;
- * `NOT_PLAIN` when its text is too large to gather.
+ * would (throwing what that write would throw), and parsed back, or kept as text when large.
+ * `ABSENT` when JSON drops it.
  */
 function jsonValue(value, serialize) {
   if (value === undefined) return ABSENT
@@ -141,38 +175,63 @@ function jsonValue(value, serialize) {
   if (copy !== NOT_PLAIN) return copy
   const text = serialize(value)
   if (text === undefined) return ABSENT
-  return text.length > LARGE_VALUE ? NOT_PLAIN : JSON.parse(text)
+  return text.length > LARGE_VALUE ? new JsonText(text) : parse(text)
 }
 
-/** A value with no exact copy, or too large: it, and the rest of the tick, is written at once. */
+/** A value with no exact copy: it, and the rest of the tick, is written at once. */
 function notGathered(peer) {
   peer.gatheringStopped = true
   return false
 }
 
+/** Adds a gathered value; one carried as text ends gathering for the rest of the tick. */
+function pushValue(peer, value) {
+  if (value instanceof JsonText) {
+    peer.values.push(value.text)
+    peer.gatheringStopped = true
+  } else {
+    peer.values.push(value)
+  }
+}
+
+/** The kind bits for a value: whether there is one, and whether it travels as text. */
+function valueBits(value, hasBit, textBit) {
+  if (value === ABSENT) return 0
+  return value instanceof JsonText ? hasBit | textBit : hasBit
+}
+
 /**
- * Gathers a message. False when it must be written on its own instead (a value too large, or one
- * `advanced` serialization gets no exact copy of); throws, gathering nothing, if its payload does
- * not serialize.
+ * Gathers a message. False when it must be written on its own instead (under `advanced`, a value
+ * with no exact copy; under JSON, a patched `toJSON`); throws, gathering nothing, if its payload
+ * does not serialize.
  */
 function gatherMessage(peer, nsName, cmd, seq, payload) {
-  const value = peer.copies ? copyPlain(payload, false) : jsonValue(payload, serializePayload)
+  let value
+  if (peer.copies) value = copyPlain(payload, false)
+  else value = toJsonPatched() ? NOT_PLAIN : jsonValue(payload, serializePayload)
   if (value === NOT_PLAIN) return notGathered(peer)
-  peer.records.push(value === ABSENT ? 0 : HAS_VALUE, nsName, cmd, seq)
-  if (value !== ABSENT) peer.values.push(value)
+  peer.records.push(valueBits(value, HAS_VALUE, VALUE_IS_TEXT), nsName, cmd, seq)
+  if (value !== ABSENT) pushValue(peer, value)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
   return true
 }
 
 /** Gathers an acknowledgement, as `gatherMessage` does a message. */
 function gatherAck(peer, nsName, seq, reply, error) {
-  const copies = peer.copies
-  const replyValue = copies ? copyPlain(reply, false) : jsonValue(reply, serializeReply)
-  const errorValue = copies ? copyPlain(error, false) : jsonValue(error, serializeError)
+  let replyValue, errorValue
+  if (peer.copies) {
+    replyValue = copyPlain(reply, false)
+    errorValue = copyPlain(error, false)
+  } else if (toJsonPatched()) {
+    replyValue = NOT_PLAIN
+  } else {
+    replyValue = jsonValue(reply, serializeReply)
+    errorValue = jsonValue(error, serializeError)
+  }
   if (replyValue === NOT_PLAIN || errorValue === NOT_PLAIN) return notGathered(peer)
-  peer.records.push(ACK | (replyValue === ABSENT ? 0 : HAS_VALUE) | (errorValue === ABSENT ? 0 : HAS_ERROR), nsName, seq)
-  if (replyValue !== ABSENT) peer.values.push(replyValue)
-  if (errorValue !== ABSENT) peer.values.push(errorValue)
+  peer.records.push(ACK | valueBits(replyValue, HAS_VALUE, VALUE_IS_TEXT) | valueBits(errorValue, HAS_ERROR, ERROR_IS_TEXT), nsName, seq)
+  if (replyValue !== ABSENT) pushValue(peer, replyValue)
+  if (errorValue !== ABSENT) pushValue(peer, errorValue)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
   return true
 }
@@ -186,9 +245,14 @@ function flush(peer) {
   peer.values = []
   peer.gathered = 0
   if (peer.goneReason !== null) return
+  if (!peer.copies && toJsonPatched()) {
+    // Patched since these were gathered: a batch's arrays would not arrive as arrays.
+    unpack(records, values, (message) => peer.write(message, undefined), peer.isParent)
+    return
+  }
   if (debug.enabled) debug('batch %s: %d messages', peer.label, count)
-  // Everything in it is plain data, copied or parsed from JSON: nothing here throws but a closed
-  // channel, which the write's callback reports (lib/peers.js).
+  // Everything in it is plain data, copied, parsed from JSON or JSON text: nothing here throws
+  // but a closed channel, which the write's callback reports (lib/peers.js).
   peer.write({ cmd: BATCH_COMMAND, h: records, v: values }, undefined)
 }
 
@@ -199,27 +263,37 @@ function flushAll() {
 }
 
 /**
- * Calls `each(message)` with the message each record of a JSON batch stands for, as a single
- * write would have carried it: `headers` are the flat records, `values` their values in order.
- * A malformed record ends the batch (a 2.x peer never writes one).
+ * Calls `each(message)` with the message each record of a batch stands for, as a single write
+ * would have carried it: `headers` are the flat records, `values` their values in order. A
+ * malformed record ends the batch, and one whose text does not parse is skipped (a 2.x peer never
+ * writes either). `fromWorker`: the batch came from a worker, whose messages 1.x wrote as
+ * `{ ns, seq, cmd, payload }` (the primary's as `{ ns, cmd, seq, payload }`).
  */
-function unpack(headers, values, each) {
+function unpack(headers, values, each, fromWorker) {
   let next = 0
   for (let at = 0; at < headers.length; ) {
     const kind = headers[at]
     if (typeof kind !== 'number') return
+    const isAck = (kind & ACK) !== 0
+    const value = (kind & HAS_VALUE) !== 0 ? values[next++] : undefined
+    const error = isAck && (kind & HAS_ERROR) !== 0 ? values[next++] : undefined
     let envelope
-    if ((kind & ACK) === 0) {
-      envelope = { ns: headers[at + 1], cmd: headers[at + 2], seq: headers[at + 3] }
-      if ((kind & HAS_VALUE) !== 0) envelope.payload = values[next++]
-      at += 4
-    } else {
-      envelope = { ns: headers[at + 1], ack: headers[at + 2] }
-      if ((kind & HAS_VALUE) !== 0) envelope.reply = values[next++]
-      if ((kind & HAS_ERROR) !== 0) envelope.error = values[next++]
-      at += 3
+    try {
+      if (!isAck) {
+        envelope = fromWorker
+          ? { ns: headers[at + 1], seq: headers[at + 3], cmd: headers[at + 2] }
+          : { ns: headers[at + 1], cmd: headers[at + 2], seq: headers[at + 3] }
+        if ((kind & HAS_VALUE) !== 0) envelope.payload = (kind & VALUE_IS_TEXT) !== 0 ? parse(value) : value
+      } else {
+        envelope = { ns: headers[at + 1], ack: headers[at + 2] }
+        if ((kind & HAS_VALUE) !== 0) envelope.reply = (kind & VALUE_IS_TEXT) !== 0 ? parse(value) : value
+        if ((kind & HAS_ERROR) !== 0) envelope.error = (kind & ERROR_IS_TEXT) !== 0 ? parse(error) : error
+      }
+    } catch {
+      envelope = undefined
     }
-    each({ __clusterphone: envelope })
+    at += isAck ? 3 : 4
+    if (envelope !== undefined) each({ __clusterphone: envelope })
   }
 }
 

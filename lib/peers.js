@@ -62,7 +62,9 @@ class Peer {
    */
   sendMessage(nsName, cmd, seq, payload, handle) {
     if (this.batching && handle === undefined && outbox.shouldGather(this) && outbox.gatherMessage(this, nsName, cmd, seq, payload)) return
-    this.write({ __clusterphone: { ns: nsName, cmd, seq, payload } }, handle)
+    // Key order as 1.x wrote each direction, for listeners that look at the text.
+    const envelope = this.isParent ? { ns: nsName, seq, cmd, payload } : { ns: nsName, cmd, seq, payload }
+    this.write({ __clusterphone: envelope }, handle)
   }
 
   /** Sends an acknowledgement; never throws (a reply that does not serialize becomes an error). */
@@ -84,9 +86,20 @@ class Peer {
     return ok
   }
 
+  /**
+   * Why nothing can be written to this peer now, or null: a closed channel to the primary fails a
+   * write with the error `process.send` gives (also in the tick that closed it, before Node's
+   * 'disconnect' event); a peer gone otherwise with the reason it went.
+   */
+  unreachable() {
+    if (this.isParent && this.target.connected === false) return errors.channelClosed()
+    return this.goneReason
+  }
+
   /** Resolves once the write that found the queue full has gone out (at once when none did). */
   whenWritable() {
-    if (this.goneReason !== null) return Promise.reject(this.goneReason)
+    const unreachable = this.unreachable()
+    if (unreachable !== null) return Promise.reject(unreachable)
     if (this.gathered !== 0) outbox.flush(this)
     if (this.blockedAt === 0) return Promise.resolve()
     if (this.drained === null) {

@@ -151,13 +151,13 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   reply.follow(result, then)
 }
 
-/** What 1.x printed for a thrown value: its stack, or the value itself when it has none. */
+/** What 1.x printed for a thrown value: its `stack` (undefined for most non-Errors). */
 function stackOf(err) {
-  if (err === null || (typeof err !== 'object' && typeof err !== 'function')) return err
+  if (err === null || err === undefined) return undefined
   try {
-    return typeof err.stack === 'string' ? err.stack : err
+    return err.stack
   } catch {
-    return err
+    return undefined
   }
 }
 

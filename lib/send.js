@@ -45,21 +45,11 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle, from) 
   return message
 }
 
-/**
- * Why a send to the primary cannot be written, or null. A closed channel fails it with the error
- * `process.send` gives (also before the 'disconnect' event, which comes a tick after the close);
- * a peer gone for another reason (a failed write) with that reason.
- */
-function primaryUnreachable(peer) {
-  if (peer.target.connected === false) return errors.channelClosed()
-  return peer.goneReason
-}
-
 function sendToPrimary(ns, cmd, payload, handle) {
   const command = commandOf(cmd)
   const peer = peers.thePrimary()
   // In a worker a failed send never throws: the acknowledgement rejects with the reason.
-  const unreachable = primaryUnreachable(peer)
+  const unreachable = peer.unreachable()
   if (unreachable !== null) return new Message(peer, ns, command, 0, -1, unreachable)
   const seq = context.core.send(peer.lanes + ns.id)
   if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, seq)
@@ -78,7 +68,7 @@ function sendToPrimary(ns, cmd, payload, handle) {
  */
 function notifyPrimary(ns, cmd, payload) {
   const peer = peers.thePrimary()
-  if (primaryUnreachable(peer) !== null) return
+  if (peer.unreachable() !== null) return
   const seq = context.core.send(peer.lanes + ns.id)
   if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, cmd, seq)
   try {
@@ -123,7 +113,7 @@ function flush(peer, ns, announced) {
  */
 function sendToPrimaryLater(ns, cmd, label, makePayload) {
   const peer = peers.thePrimary()
-  const unreachable = primaryUnreachable(peer)
+  const unreachable = peer.unreachable()
   if (unreachable !== null) return new Message(peer, ns, label, 0, -1, unreachable)
   const seq = context.core.send(peer.lanes + ns.id)
   const message = new Message(peer, ns, label, seq, -1, undefined)
