@@ -471,3 +471,22 @@ test("an acknowledgement only settles a message sent to the peer it came from, i
   assert.equal(held.status, "fulfilled");
   assert.equal(held.value, "genuine");
 });
+
+test("envelopes keep 1.x's key order in each direction: { ns, cmd, seq, payload } to a worker, { ns, seq, cmd, payload } from one", { timeout: 20000 }, async () => {
+  const worker = fork("worker.js");
+  const fromWorker = [];
+  worker.on("message", (message) => {
+    if (message && message.__clusterphone && message.__clusterphone.cmd === "wireEcho") fromWorker.push(JSON.stringify(message));
+  });
+  await online(worker);
+  const outcome = await withTimeout(clusterphone.sendTo(worker, "relay", { cmd: "wireEcho", payload: 7 }).acknowledged(), 5000, "the relayed round trip");
+  assert.equal(outcome.ok, true, JSON.stringify(outcome));
+  assert.deepEqual(fromWorker, [JSON.stringify({ __clusterphone: { ns: "_", seq: 1, cmd: "wireEcho", payload: 7 } })]);
+  const toWorker = await withTimeout(clusterphone.sendTo(worker, "lastRaw").acknowledged(), 5000, "what the worker saw");
+  assert.equal(toWorker, JSON.stringify({ __clusterphone: { ns: "_", cmd: "lastRaw", seq: toWorkerSeq(toWorker) } }));
+});
+
+/** The seq inside the envelope text the worker reported (the test checks the order, not the number). */
+function toWorkerSeq(text) {
+  return JSON.parse(text).__clusterphone.seq;
+}
