@@ -17,6 +17,8 @@ const { ORACLE, fork, cleanup, online, once, withTimeout, collectMessages, kill,
 after(cleanup);
 
 const skip = ORACLE && "batching is 2.x's own";
+/** Messages per peer and tick written at once before gathering starts (lib/outbox.js). */
+const { WRITE_THROUGH } = ORACLE ? {} : require("../lib/outbox");
 
 /** Ack envelopes each worker sent, as the primary's own 'message' listener sees them. */
 const acksFrom = recordAcks();
@@ -106,10 +108,11 @@ test("values a copy cannot stand for are written on their own, exactly and in or
   const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
   const named = Object.assign([1, 2], { extra: "kept" });
   const special = [new Map([[1, { m: 2 }]]), { a: shared, b: shared }, cycle, new Date(5), new Point(7), sparse, named, new Set([1]), /x/g];
-  // Each in its own tick, after 9 plain messages (the 9th is gathered) and before one more.
+  // Each in its own tick, after plain messages (the last of them gathered) and before one more.
+  const plain = Array.from({ length: WRITE_THROUGH + 1 }, (_, i) => i);
   const payloads = [];
   for (const value of special) {
-    const group = [0, 1, 2, 3, 4, 5, 6, 7, 8, value, "after"];
+    const group = [...plain, value, "after"];
     for (const payload of group) clusterphone.sendTo(worker, "record", payload);
     payloads.push(...group);
     await new Promise((resolve) => setImmediate(resolve));
@@ -117,11 +120,12 @@ test("values a copy cannot stand for are written on their own, exactly and in or
   const { raw, viaBatch } = await seen(worker);
   assert.equal(raw.length, payloads.length);
   raw.forEach((message, i) => assert.deepStrictEqual(message.__clusterphone.payload, overV8(payloads[i]), `payload ${i}`));
-  const group = [false, false, false, false, false, false, false, false, true, false, false];
-  assert.deepStrictEqual(viaBatch, special.flatMap(() => group), "per tick: 8 written, the 9th gathered, the special one and the rest written at once");
-  const shares = raw[11 + 9].__clusterphone.payload;
+  const group = [...plain.map((i) => i === WRITE_THROUGH), false, false];
+  assert.deepStrictEqual(viaBatch, special.flatMap(() => group), "per tick: written at once, then one gathered, the special one and the rest written at once");
+  const at = (tick) => tick * group.length + plain.length;
+  const shares = raw[at(1)].__clusterphone.payload;
   assert.equal(shares.a, shares.b, "an object sent twice in one payload arrives as one object");
-  const loop = raw[22 + 9].__clusterphone.payload;
+  const loop = raw[at(2)].__clusterphone.payload;
   assert.equal(loop.self, loop, "a cycle arrives as a cycle");
 });
 

@@ -18,6 +18,8 @@ const { ORACLE, fork, cleanup, online, withTimeout, once, collectMessages, sleep
 after(cleanup);
 
 const skip = ORACLE && "batching is 2.x's own";
+/** Messages per peer and tick written at once before gathering starts (lib/outbox.js). */
+const { WRITE_THROUGH } = ORACLE ? {} : require("../lib/outbox");
 const V1 = path.dirname(require.resolve("clusterphone-v1/package.json"));
 
 /** Ack envelopes each worker sent, as the primary's own 'message' listener sees them. */
@@ -157,12 +159,12 @@ test("values JSON turns into something else arrive as a single write carries the
     () => "top",
     new Date(1),
   ];
-  // 8 fillers are written at once; the rest of the tick is gathered.
-  const payloads = [...Array(8).fill("filler"), ...values];
+  // The fillers are written at once; the rest of the tick is gathered.
+  const payloads = [...Array(WRITE_THROUGH).fill("filler"), ...values];
   for (const payload of payloads) clusterphone.sendTo(worker, "record", payload);
   const { raw, viaBatch } = await seen(worker);
   assert.equal(raw.length, payloads.length);
-  assert.ok(viaBatch.slice(8).every(Boolean), "every value was gathered");
+  assert.ok(viaBatch.slice(WRITE_THROUGH).every(Boolean), "every value was gathered");
   const first = raw[0].__clusterphone.seq;
   raw.forEach((message, i) => {
     assert.deepStrictEqual(message, overJson({ ns: "_", cmd: "record", seq: first + i, payload: payloads[i] }), `message ${i}`);
@@ -198,14 +200,14 @@ test("a large value ends gathering for the rest of its tick, in order; the next 
   assert.deepStrictEqual(one.raw.map((m) => m.__clusterphone.payload), first);
   const seqs = one.raw.map((m) => m.__clusterphone.seq);
   assert.deepStrictEqual(seqs, seqs.map((_, i) => seqs[0] + i));
-  // 8 written at once, then gathered up to and including the large one, then one by one.
-  const expected = first.map((_, i) => i >= 8 && i <= 10);
+  // Written at once, then gathered up to and including the large one, then one by one.
+  const expected = first.map((_, i) => i >= WRITE_THROUGH && i <= 10);
   assert.deepStrictEqual(one.viaBatch, expected);
 
   for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", i);
   const two = await seen(worker);
   assert.deepStrictEqual(two.raw.map((m) => m.__clusterphone.payload), Array.from({ length: 20 }, (_, i) => i));
-  assert.deepStrictEqual(two.viaBatch, Array.from({ length: 20 }, (_, i) => i >= 8), "a new tick gathers again");
+  assert.deepStrictEqual(two.viaBatch, Array.from({ length: 20 }, (_, i) => i >= WRITE_THROUGH), "a new tick gathers again");
 });
 
 test("a large value with a toJSON is serialized once, when sent, gathered or not", { skip, timeout: 20000 }, async () => {
@@ -251,9 +253,9 @@ test("a toJSON patched onto Array.prototype after a burst, in its tick: no messa
   }
   const { raw } = await seen(worker);
   assert.deepStrictEqual(raw.map((m) => m.__clusterphone.payload.i), Array.from({ length: 20 }, (_, i) => i));
-  // Written at once, the first 8 went before the patch; the gathered ones are written one by one
+  // Written at once, the first went before the patch; the gathered ones are written one by one
   // when the tick ends, which the patch then sees (a batch's own arrays would not arrive at all).
-  raw.forEach((m, i) => assert.deepStrictEqual(m.__clusterphone.payload.list, i < 8 ? [i] : "array of 1", `message ${i}`));
+  raw.forEach((m, i) => assert.deepStrictEqual(m.__clusterphone.payload.list, i < WRITE_THROUGH ? [i] : "array of 1", `message ${i}`));
 });
 
 test("messages from a worker arrive with 1.x's key order (ns, seq, cmd, payload), batched or not", { skip, timeout: 20000 }, async () => {

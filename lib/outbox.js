@@ -1,6 +1,6 @@
 'use strict'
 // Batching between two 2.x peers: when one tick writes many messages to a peer that said it reads
-// batches (lib/batching.js), the first few go out as ordinary 1.x envelopes and the rest are
+// batches (lib/batching.js), the first goes out as an ordinary 1.x envelope and the rest are
 // gathered and written as one channel message at the end of the tick (promise jobs included).
 // One write, one parse and one event on the other side instead of one each per message: that is
 // where plain `cluster` messaging spends its time for small pipelined messages.
@@ -40,11 +40,14 @@ const { copyPlain, NOT_PLAIN } = require('./copy')
 /** The internal command of batches and of the batching handshake. */
 const BATCH_COMMAND = 'NODE_CLUSTERPHONE'
 /**
- * Messages per peer and tick written at once, one by one, before gathering starts: a tick with a
- * few messages behaves exactly as 1.x (written before `sendTo` returns, which throws if the payload
- * does not serialize). Measured: 4, 8 or 16 make no difference to pipelined throughput.
+ * Messages per peer and tick written at once before gathering starts: a tick with one message
+ * (a request, a reply) behaves exactly as 1.x, written before `sendTo` returns. Measured with
+ * values copied into batches (100 outstanding, interleaved runs, round trips/s): 88 B JSON 1: ~115k,
+ * 2: ~110k, 8: ~98k, 16: ~97k (plain cluster ~110k); fan-out to 4 workers 1: 104-137k, 8:
+ * 96-103k; 88 B `advanced` 1: 65-69k, 8: 51-56k; 1 KB the same. (When values travelled as JSON
+ * text, 2 and 8 made no difference.)
  */
-const WRITE_THROUGH = 8
+const WRITE_THROUGH = 1
 /**
  * Records per batch. Larger batches gain nothing for small messages and cost pipelining for big
  * ones (the peer parses nothing until the whole batch is in): 1 KB × 1000 outstanding did
@@ -297,4 +300,4 @@ function unpack(headers, values, each, fromWorker) {
   }
 }
 
-module.exports = { BATCH_COMMAND, shouldGather, gatherMessage, gatherAck, flush, flushAll, unpack }
+module.exports = { BATCH_COMMAND, WRITE_THROUGH, shouldGather, gatherMessage, gatherAck, flush, flushAll, unpack }
