@@ -12,7 +12,7 @@ const v8 = require("node:v8");
 
 const { ORACLE } = require("./helpers");
 const skip = ORACLE && "lib/copy.js is 2.x's own";
-const { copyPlain, NOT_PLAIN, MAX_WEIGHT } = ORACLE ? {} : require(path.join(__dirname, "..", "lib", "copy.js"));
+const { copyPlain, NOT_PLAIN, TOO_LARGE, MAX_WEIGHT } = ORACLE ? {} : require(path.join(__dirname, "..", "lib", "copy.js"));
 
 const overV8 = (value) => v8.deserialize(v8.serialize(value));
 
@@ -151,13 +151,17 @@ test("arrays copy to packed arrays, which V8 serializes as the original", { skip
   assert.deepStrictEqual(v8.serialize(copyPlain(array)), v8.serialize(array));
 });
 
-test("a copy has a weight limit: each value counts one, a string one more per 256 characters", { skip }, () => {
+test("a copy has a weight limit (TOO_LARGE): each value counts one, a string one more per 256 characters", { skip }, () => {
   const values = (n) => Array.from({ length: n - 1 }, (_, i) => i); // the array itself counts too
-  assert.notEqual(copyPlain(values(MAX_WEIGHT)), NOT_PLAIN);
-  assert.equal(copyPlain(values(MAX_WEIGHT + 1)), NOT_PLAIN);
-  assert.equal(copyPlain("x".repeat(256 * MAX_WEIGHT)), NOT_PLAIN);
+  assert.deepStrictEqual(copyPlain(values(MAX_WEIGHT)), values(MAX_WEIGHT));
+  assert.equal(copyPlain(values(MAX_WEIGHT + 1)), TOO_LARGE);
+  assert.equal(copyPlain("x".repeat(256 * MAX_WEIGHT)), TOO_LARGE);
   assert.equal(copyPlain("x".repeat(256 * (MAX_WEIGHT - 1))), "x".repeat(256 * (MAX_WEIGHT - 1)));
-  assert.equal(copyPlain({ a: "x".repeat(256 * (MAX_WEIGHT - 1)) }), NOT_PLAIN, "the object and its string");
+  assert.equal(copyPlain({ a: "x".repeat(256 * (MAX_WEIGHT - 1)) }), TOO_LARGE, "the object and its string");
+  const records = Array.from({ length: 30 }, (_, i) => ({ i }));
+  assert.equal(copyPlain({ records }), TOO_LARGE, "found part way through");
+  assert.equal(copyPlain({ m: new Map(), rest: values(MAX_WEIGHT + 1) }), NOT_PLAIN, "what it met first decides");
+  assert.equal(copyPlain([...records, new Map()]), TOO_LARGE);
 });
 
 test("for a JSON channel, copies serialize as the originals do; a BigInt is NOT_PLAIN", { skip }, () => {

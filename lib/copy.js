@@ -13,6 +13,8 @@
 const { isProxy } = require('node:util').types
 
 const NOT_PLAIN = Symbol('clusterphone.notPlain')
+/** Plain data, but more of it than `MAX_WEIGHT`: not worth copying. */
+const TOO_LARGE = Symbol('clusterphone.tooLarge')
 
 /**
  * How much is copied at most: a value counts 1, a string 1 more per 256 characters. Past it a
@@ -33,23 +35,27 @@ const defineProperty = Object.defineProperty
 /** Objects met in the copy being taken, to find one met twice. */
 const seen = []
 let budget = 0
+/** The copy gave up because the budget ran out (`TOO_LARGE`), not because of what it met. */
+let overBudget = false
 /** A getter that sends while a copy is taken must not reuse `seen` and `budget`. */
 let copying = false
 /** The copy is for a JSON channel, where a BigInt does not serialize. */
 let json = false
 
 /**
- * A copy of `value` made of new objects, or `NOT_PLAIN`; `forJson` for a JSON channel. Getters
- * are read once, as the serializer would; but when the copy gives up after reading some, the
- * single write (or the serialization instead) reads them again.
+ * A copy of `value` made of new objects, `NOT_PLAIN`, or `TOO_LARGE`; `forJson` for a JSON
+ * channel. Getters are read once, as the serializer would; but when the copy gives up after
+ * reading some, the single write (or the serialization instead) reads them again.
  */
 function copyPlain(value, forJson) {
   if (copying) return NOT_PLAIN
   copying = true
   json = forJson
   budget = MAX_WEIGHT
+  overBudget = false
   try {
-    return copyValue(value)
+    const copy = copyValue(value)
+    return copy === NOT_PLAIN && overBudget ? TOO_LARGE : copy
   } finally {
     seen.length = 0
     copying = false
@@ -59,13 +65,19 @@ function copyPlain(value, forJson) {
 function primitive(value) {
   if (typeof value === 'string') {
     budget -= value.length >> 8
-    return budget < 0 ? NOT_PLAIN : value
+    return budget < 0 ? spent() : value
   }
   return typeof value === 'symbol' || typeof value === 'function' || (json && typeof value === 'bigint') ? NOT_PLAIN : value
 }
 
+/** The budget ran out. */
+function spent() {
+  overBudget = true
+  return NOT_PLAIN
+}
+
 function copyValue(value) {
-  if (--budget < 0) return NOT_PLAIN
+  if (--budget < 0) return spent()
   if (typeof value !== 'object' || value === null) return primitive(value)
   if (isProxy(value) || seen.includes(value)) return NOT_PLAIN
   seen.push(value)
@@ -80,7 +92,8 @@ function copyValue(value) {
 function copyArray(array) {
   const length = array.length
   // Named properties beside the elements travel too; leave such arrays to the serializer.
-  if (length > budget || keysOf(array).length !== length) return NOT_PLAIN
+  if (length > budget) return spent()
+  if (keysOf(array).length !== length) return NOT_PLAIN
   // Built by push, not `new Array(length)`: V8 serializes an array it thinks may have holes in
   // its sparse form, index by index (twice the bytes).
   const copy = []
@@ -94,7 +107,7 @@ function copyArray(array) {
 
 function copyObject(object) {
   const keys = keysOf(object)
-  if (keys.length > budget) return NOT_PLAIN
+  if (keys.length > budget) return spent()
   const copy = {}
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]
@@ -110,4 +123,4 @@ function copyObject(object) {
   return copy
 }
 
-module.exports = { copyPlain, NOT_PLAIN, MAX_WEIGHT }
+module.exports = { copyPlain, NOT_PLAIN, TOO_LARGE, MAX_WEIGHT }

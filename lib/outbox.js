@@ -35,7 +35,7 @@
 // the channel's `send`), and so does `whenWritable` and the process's 'exit'.
 
 const debug = require('./debug')
-const { copyPlain, NOT_PLAIN } = require('./copy')
+const { copyPlain, NOT_PLAIN, TOO_LARGE } = require('./copy')
 
 /** The internal command of batches and of the batching handshake. */
 const BATCH_COMMAND = 'NODE_CLUSTERPHONE'
@@ -168,17 +168,25 @@ class JsonText {
 
 /**
  * JSON channels: what a gathered value is written as, taken when it is sent. Plain data is
- * copied (its copy serializes as it did); anything else is serialized now, as a single write
- * would (throwing what that write would throw), and parsed back, or kept as text when large.
- * `ABSENT` when JSON drops it.
+ * copied (its copy serializes as it did); more of it than a copy takes is `NOT_PLAIN`, written on
+ * its own (serialized once, there); anything else is serialized now, as a single write would
+ * (throwing what that write would throw), and parsed back, or kept as text when large. `ABSENT`
+ * when JSON drops it.
  */
 function jsonValue(value, serialize) {
   if (value === undefined) return ABSENT
   const copy = copyPlain(value, true)
+  if (copy === TOO_LARGE) return NOT_PLAIN
   if (copy !== NOT_PLAIN) return copy
   const text = serialize(value)
   if (text === undefined) return ABSENT
   return text.length > LARGE_VALUE ? new JsonText(text) : parse(text)
+}
+
+/** `advanced` channels: a copy, or `NOT_PLAIN` for anything the copy does not take. */
+function advancedValue(value) {
+  const copy = copyPlain(value, false)
+  return copy === TOO_LARGE ? NOT_PLAIN : copy
 }
 
 /** A value with no exact copy: it, and the rest of the tick, is written at once. */
@@ -210,7 +218,7 @@ function valueBits(value, hasBit, textBit) {
  */
 function gatherMessage(peer, nsName, cmd, seq, payload) {
   let value
-  if (peer.copies) value = copyPlain(payload, false)
+  if (peer.copies) value = advancedValue(payload)
   else value = toJsonPatched() ? NOT_PLAIN : jsonValue(payload, serializePayload)
   if (value === NOT_PLAIN) return notGathered(peer)
   peer.records.push(valueBits(value, HAS_VALUE, VALUE_IS_TEXT), nsName, cmd, seq)
@@ -223,8 +231,8 @@ function gatherMessage(peer, nsName, cmd, seq, payload) {
 function gatherAck(peer, nsName, seq, reply, error) {
   let replyValue, errorValue
   if (peer.copies) {
-    replyValue = copyPlain(reply, false)
-    errorValue = copyPlain(error, false)
+    replyValue = advancedValue(reply)
+    errorValue = advancedValue(error)
   } else if (toJsonPatched()) {
     replyValue = NOT_PLAIN
   } else {
