@@ -99,6 +99,43 @@ test("the user's own worker.send() in the middle of a burst arrives in its place
   assert.deepStrictEqual(payloads, Array.from({ length: 40 }, (_, i) => i));
 });
 
+test("a process.send saved before batching started still writes after what the tick gathered", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const order = [];
+  const onMessage = (message) => {
+    if (message && message.plain) order.push(message.plain);
+    else if (message && message.__clusterphone && message.__clusterphone.cmd === "got") order.push(message.__clusterphone.payload);
+  };
+  worker.on("message", onMessage);
+  try {
+    await withTimeout(clusterphone.sendTo(worker, "savedSendBetween").ackd(), 5000, "savedSendBetween");
+    const deadline = Date.now() + 5000;
+    while (order.length < 4 && Date.now() < deadline) await sleep(10);
+  } finally {
+    worker.removeListener("message", onMessage);
+  }
+  assert.deepStrictEqual(order, ["a", "b", "c", "d"]);
+});
+
+test("a message sent from a getter of the message being written goes out first, as 1.x wrote it", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  for (const position of ["first", "second"]) {
+    const nested = { get x() {
+      clusterphone.sendTo(worker, "record", `nested in ${position}`);
+      return position;
+    } };
+    if (position === "second") clusterphone.sendTo(worker, "record", "before");
+    clusterphone.sendTo(worker, "record", nested);
+    clusterphone.sendTo(worker, "record", "after");
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const { raw } = await seen(worker);
+  assert.deepStrictEqual(raw.map((m) => m.__clusterphone.payload), [
+    "nested in first", { x: "first" }, "after",
+    "before", "nested in second", { x: "second" }, "after",
+  ]);
+});
+
 test("a burst is serialized as it is sent: later changes to a payload, toJSON's key, sendTo throwing, no shared objects", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
   const reused = { i: -1 };

@@ -74,6 +74,9 @@ function emitMessage(channel, message) {
 function startBatching(peer, channel, advanced) {
   if (debug.enabled) debug('batching with %s%s', peer.label, advanced ? ' (advanced)' : '')
   guard(peer, channel, 'send')
+  // Node's `send` writes through `_send`, looked up when called: a `send` saved before batching
+  // started (`process.send.bind(process)` in a logger, a spy) still writes what is gathered first.
+  guard(peer, channel, '_send')
   guard(peer, channel, 'disconnect')
   peer.copies = advanced
   peer.batching = true

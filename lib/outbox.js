@@ -107,10 +107,12 @@ function endTick() {
 
 /**
  * Whether to gather this write instead of making it now: only for a peer that reads batches,
- * once this tick already wrote `WRITE_THROUGH` messages to it, and nothing this tick was too large
- * (JSON) or had no exact copy (`advanced`).
+ * once this tick already wrote `WRITE_THROUGH` messages to it, nothing this tick was too large
+ * or had no exact copy, and no write to it is being serialized (a message sent from a getter or
+ * `toJSON` of one goes out first, as in 1.x).
  */
 function shouldGather(peer) {
+  if (peer.writing !== 0) return false
   if (peer.burst >= WRITE_THROUGH) return !exiting && !peer.gatheringStopped
   if (peer.burst++ === 0) {
     touched.push(peer)

@@ -47,6 +47,11 @@ class Peer {
     this.values = []
     /** A value too large, or with no exact copy, came this tick: the rest of it writes at once. */
     this.gatheringStopped = false
+    /**
+     * Writes in progress: a getter or `toJSON` run while one is serialized may send to this peer
+     * too, and that message is written at once, ahead of it, as 1.x wrote it.
+     */
+    this.writing = 0
     this.onSent = (err) => {
       this.written++
       if (err) gone(this, this.isParent ? errors.sendFailed(err) : errors.workerDied(err))
@@ -80,7 +85,13 @@ class Peer {
 
   /** Writes one message; the callback turns a failed write into rejected acknowledgements. */
   write(message, handle) {
-    const ok = this.target.send(message, handle, undefined, this.onSent)
+    let ok
+    this.writing++
+    try {
+      ok = this.target.send(message, handle, undefined, this.onSent)
+    } finally {
+      this.writing--
+    }
     this.writes++
     if (!ok && this.goneReason === null) this.blockedAt = this.writes
     return ok
