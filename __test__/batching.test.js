@@ -344,14 +344,16 @@ test("a message sent from a process 'exit' listener after a burst still goes out
   assert.deepStrictEqual(got, [...Array.from({ length: 20 }, (_, i) => i), "bye"]);
 });
 
-test("a burst from a worker comes in batches and every acknowledgement goes back", { skip, timeout: 20000 }, async () => {
-  const { worker, counter } = await batchWorker();
-  got.length = 0;
-  const outcomes = await withTimeout(clusterphone.sendTo(worker, "burst", { n: 100, cmd: "got" }).ackd(), 5000, "the burst's outcomes");
-  assert.deepStrictEqual(outcomes, Array.from({ length: 100 }, (_, i) => ({ reply: i })));
-  assert.deepStrictEqual(got, Array.from({ length: 100 }, (_, i) => i));
-  assert.ok(counter.batches > 0);
-});
+for (const serialization of ["json", "advanced"]) {
+  test(`a burst from a worker comes in batches and every acknowledgement goes back (${serialization})`, { skip, timeout: 20000 }, async () => {
+    const { worker, counter } = await batchWorker({ serialization });
+    got.length = 0;
+    const outcomes = await withTimeout(clusterphone.sendTo(worker, "burst", { n: 100, cmd: "got" }).ackd(), 5000, "the burst's outcomes");
+    assert.deepStrictEqual(outcomes, Array.from({ length: 100 }, (_, i) => ({ reply: i })));
+    assert.deepStrictEqual(got, Array.from({ length: 100 }, (_, i) => i));
+    assert.ok(counter.batches > 0, "the worker's burst came in batches");
+  });
+}
 
 test("a clusterphone 1.0.1 worker never gets a batch: every message of a burst arrives on its own", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker({ env: { CLUSTERPHONE_IMPL: V1 } });
