@@ -288,19 +288,21 @@ function unpack(headers, values, each, fromWorker) {
     const kind = headers[at]
     if (typeof kind !== 'number') return
     const isAck = (kind & ACK) !== 0
-    const value = (kind & HAS_VALUE) !== 0 ? values[next++] : undefined
-    const error = isAck && (kind & HAS_ERROR) !== 0 ? values[next++] : undefined
+    const hasValue = (kind & HAS_VALUE) !== 0
+    const hasError = isAck && (kind & HAS_ERROR) !== 0
+    const value = hasValue ? values[next++] : undefined
+    const error = hasError ? values[next++] : undefined
     let envelope
     try {
       if (!isAck) {
         envelope = fromWorker
           ? { ns: headers[at + 1], seq: headers[at + 3], cmd: headers[at + 2] }
           : { ns: headers[at + 1], cmd: headers[at + 2], seq: headers[at + 3] }
-        if ((kind & HAS_VALUE) !== 0) envelope.payload = (kind & VALUE_IS_TEXT) !== 0 ? parse(value) : value
+        if (hasValue) envelope.payload = (kind & VALUE_IS_TEXT) !== 0 ? parse(value) : value
       } else {
         envelope = { ns: headers[at + 1], ack: headers[at + 2] }
-        if ((kind & HAS_VALUE) !== 0) envelope.reply = (kind & VALUE_IS_TEXT) !== 0 ? parse(value) : value
-        if ((kind & HAS_ERROR) !== 0) envelope.error = (kind & ERROR_IS_TEXT) !== 0 ? parse(error) : error
+        if (hasValue) envelope.reply = (kind & VALUE_IS_TEXT) !== 0 ? parse(value) : value
+        if (hasError) envelope.error = (kind & ERROR_IS_TEXT) !== 0 ? parse(error) : error
       }
     } catch {
       envelope = undefined
