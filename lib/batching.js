@@ -73,10 +73,11 @@ function emitMessage(channel, message) {
 
 function startBatching(peer, channel, advanced) {
   if (debug.enabled) debug('batching with %s%s', peer.label, advanced ? ' (advanced)' : '')
-  guard(peer, channel, 'send')
-  // Node's `send` writes through `_send`, looked up when called: a `send` saved before batching
-  // started (`process.send.bind(process)` in a logger, a spy) still writes what is gathered first.
-  guard(peer, channel, '_send')
+  // Node's `send` writes through `_send`, looked up when called: guarding it covers the user's
+  // `send`, one saved before batching started (`process.send.bind(process)` in a logger, a spy)
+  // and ours, with one wrapper per write instead of two. A channel without it has `send` guarded.
+  if (typeof channel._send === 'function') guard(peer, channel, '_send')
+  else guard(peer, channel, 'send')
   guard(peer, channel, 'disconnect')
   peer.copies = advanced
   peer.batching = true

@@ -4,4 +4,14 @@
 
 const { debuglog } = require('node:util')
 
-module.exports = debuglog('clusterphone')
+const log = debuglog('clusterphone')
+
+function debug(...args) {
+  log(...args)
+}
+
+// Node reads NODE_DEBUG once, at startup, so this never changes; debuglog's own `enabled` is a
+// getter, called by every check on the message path.
+debug.enabled = log.enabled
+
+module.exports = debug
