@@ -11,9 +11,10 @@
 // same channel object, so the message bus, a 1.x beside us and the user's own listeners each see
 // every envelope, in order, exactly as if it had been written alone.
 //
-// Once a peer reads batches, its channel's `send` and `disconnect` are guarded: anything written
-// to it some other way (the user's own `worker.send`, cluster's internal messages, 1.x in the same
-// process) first writes what is gathered, so nothing overtakes a message sent before it.
+// Once a peer reads batches, its channel's writes (`_send`, which `send` calls) and `disconnect`
+// are guarded: anything written to it some other way (the user's own `worker.send`, cluster's
+// internal messages, 1.x in the same process) first writes what is gathered, so nothing
+// overtakes a message sent before it.
 
 const cluster = require('node:cluster')
 const context = require('./context')

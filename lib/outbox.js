@@ -32,7 +32,7 @@
 //
 // Order is kept: anything else written to the peer's channel (a handle, a relayed message, the
 // user's own `worker.send`, `disconnect()`) first writes what is gathered (lib/batching.js guards
-// the channel's `send`), and so does `whenWritable` and the process's 'exit'.
+// the channel's writes), and so does `whenWritable` and the process's 'exit'.
 
 const debug = require('./debug')
 const { copyPlain, NOT_PLAIN, TOO_LARGE } = require('./copy')

@@ -1,0 +1,135 @@
+'use strict'
+// One side of a round trip, with the channel's writes stubbed out (they return at once, as a
+// synchronous write does) and the other side's messages emitted as Node delivers them: what
+// scripts/instructions.js counts under valgrind. Not a benchmark: no IPC, no timing.
+//
+// Env: SIDE=primary|worker, MODE=plain|floor|clusterphone, SIZE=0 (88 B) or bytes, WARM and N
+// round trips, PID_FILE (the process that does the work writes its pid there).
+//   plain:        worker.send / process.send of the payload, echoed.
+//   floor:        what the API asks for on top, written by hand: the 1.x envelope both ways, a
+//                 native Promise per message settled by its reply, a callback on each write, and
+//                 one setImmediate per turn (the same-turn window).
+//   clusterphone: sendTo(...).ackd() and a handler that calls ack(payload).
+
+const cluster = require('node:cluster')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const SIDE = process.env.SIDE || 'primary'
+const MODE = process.env.MODE || 'clusterphone'
+const clusterphone = MODE === 'clusterphone' ? require(path.join(__dirname, '..')) : null
+
+function makePayload(size) {
+  const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
+  if (!size) return small
+  // The benchmark's shape: small records, then padding to the size.
+  const items = []
+  const payload = { data: small.data, items, pad: '' }
+  let length = JSON.stringify(payload).length
+  for (let i = 0; ; i++) {
+    const record = { id: i, name: `item-${i}`, tags: ['a', 'b'], ok: i % 2 === 0, v: i * 1.5 }
+    const more = JSON.stringify(record).length + (items.length ? 1 : 0)
+    if (length + more > size - 16) break
+    items.push(record)
+    length += more
+  }
+  payload.pad = 'x'.repeat(Math.max(0, size - JSON.stringify(payload).length))
+  return payload
+}
+
+const payload = makePayload(Number(process.env.SIZE || 0))
+const noop = () => {}
+
+/** Replaces the pipe write of `owner`'s channel: each written string is kept, nothing is sent. */
+function stubWrites(owner) {
+  const handleKey = Object.getOwnPropertySymbols(owner).find((s) => String(s).includes('kChannelHandle'))
+  if (handleKey === undefined) throw new Error('this Node keeps its channel handle elsewhere')
+  const written = []
+  owner[handleKey].writeUtf8String = (req, text) => {
+    written.push(text)
+    return 0
+  }
+  return written
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+async function measure(roundTrip) {
+  fs.writeFileSync(process.env.PID_FILE || '/dev/null', String(process.pid))
+  for (let i = 0; i < Number(process.env.WARM || 5000); i++) await roundTrip(i)
+  for (let i = 0; i < Number(process.env.N || 10000); i++) await roundTrip(i)
+}
+
+async function primarySide(worker) {
+  const written = stubWrites(worker.process)
+  let settle = null
+  let seq = 0
+  let send
+  if (MODE === 'plain') {
+    worker.on('message', () => settle())
+    send = () => new Promise((resolve) => {
+      settle = resolve
+      worker.send(payload)
+    })
+  } else if (MODE === 'floor') {
+    worker.on('message', (message) => settle(message.__clusterphone.reply))
+    send = () => {
+      const promise = new Promise((resolve) => {
+        settle = resolve
+        worker.send({ __clusterphone: { ns: '_', cmd: 'echo', seq: ++seq, payload } }, undefined, undefined, noop)
+      })
+      setImmediate(noop)
+      return promise.then(noop)
+    }
+  } else {
+    send = () => clusterphone.sendTo(worker, 'echo', payload).ackd().then(noop)
+  }
+  await measure(async () => {
+    const done = send()
+    const text = written.pop()
+    await nextTurn()
+    // The reply, as the worker's side would have written it and Node parsed it.
+    const sent = JSON.parse(text)
+    const envelope = sent.__clusterphone
+    worker.process.emit('message', MODE === 'plain' ? sent : { __clusterphone: { ns: envelope.ns, ack: envelope.seq, reply: envelope.payload } })
+    await done
+  })
+}
+
+async function workerSide() {
+  const written = stubWrites(process)
+  const payloadText = JSON.stringify(payload)
+  if (MODE === 'plain') process.on('message', (message) => process.send(message))
+  else if (MODE === 'floor') {
+    process.on('message', (message) => {
+      const envelope = message.__clusterphone
+      process.send({ __clusterphone: { ns: envelope.ns, ack: envelope.seq, reply: envelope.payload } }, undefined, undefined, noop)
+    })
+  } else clusterphone.handlers.echo = (received, handle, ack) => ack(received)
+  await measure(async (i) => {
+    const text = MODE === 'plain' ? payloadText : `{"__clusterphone":{"ns":"_","cmd":"echo","seq":${i + 1000},"payload":${payloadText}}}`
+    process.emit('message', JSON.parse(text))
+    await nextTurn()
+    if (written.pop() === undefined) throw new Error('no reply was written')
+  })
+}
+
+if (cluster.isPrimary) {
+  const worker = cluster.fork()
+  if (SIDE === 'worker') worker.on('exit', () => process.exit(0))
+  else {
+    // clusterphone writes to a worker once it announced itself ('clusterphone:online').
+    worker.on(clusterphone === null ? 'online' : 'clusterphone:online', () =>
+      setTimeout(() => {
+        primarySide(worker).then(() => {
+          worker.kill()
+          process.exit(0)
+        })
+      }, 300),
+    )
+  }
+} else if (SIDE === 'worker') {
+  setTimeout(() => workerSide().then(() => process.exit(0)), 300)
+} else if (clusterphone !== null) {
+  clusterphone.handlers.echo = noop
+}

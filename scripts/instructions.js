@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+'use strict'
+// Machine instructions per round trip on one side of the channel, counted by valgrind (callgrind),
+// for plain `cluster` messaging, the floor the API asks for, and clusterphone: the one measure of
+// per-message cost on this machine that does not move with the host (run-to-run: ~1%).
+//
+//   node scripts/instructions.js [--side primary|worker] [--size BYTES] [--mode plain,floor,clusterphone]
+//
+// Each mode runs scripts/instructions-harness.js twice (N = 5000 and 15000 after the same warm-up)
+// and reports the difference over 10000: startup, compilation and the harness's fixed costs
+// cancel out. Needs valgrind; takes ~1 minute per mode and side on 2 cores.
+
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`)
+  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback
+}
+
+const sides = option('side', 'primary,worker').split(',')
+const size = option('size', '0')
+const modes = option('mode', 'plain,floor,clusterphone').split(',')
+const [FEW, MANY] = [5000, 15000]
+
+/** Instructions the working process ran for `n` round trips. */
+function count(side, mode, n) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-instr-'))
+  const pidFile = path.join(dir, 'pid')
+  const args = ['--tool=callgrind', '--trace-children=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--single-threaded', path.join(__dirname, 'instructions-harness.js')]
+  const env = { ...process.env, SIDE: side, MODE: mode, SIZE: size, WARM: '5000', N: String(n), PID_FILE: pidFile }
+  return new Promise((resolve, reject) => {
+    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      try {
+        const pid = fs.readFileSync(pidFile, 'utf8').trim()
+        const totals = fs.readFileSync(path.join(dir, `cg.${pid}`), 'utf8').match(/^(?:summary|totals): (\d+)/m)
+        if (code !== 0 || totals === null) throw new Error(`valgrind exited with ${code}: ${stderr.slice(-500)}`)
+        resolve(Number(totals[1]))
+      } catch (err) {
+        reject(err)
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    })
+  })
+}
+
+async function main() {
+  console.log(`instructions per round trip, ${size === '0' ? '88 B' : `${size} B`} payload (valgrind, ${process.version})`)
+  for (const side of sides) {
+    for (const mode of modes) {
+      const [few, many] = await Promise.all([count(side, mode, FEW), count(side, mode, MANY)])
+      console.log(`${side.padEnd(8)} ${mode.padEnd(13)} ${Math.round((many - few) / (MANY - FEW))}`)
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err.message)
+  process.exit(1)
+})
