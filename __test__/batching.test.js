@@ -10,6 +10,7 @@
 
 const { test, after } = require("node:test");
 const assert = require("node:assert/strict");
+const net = require("node:net");
 const path = require("node:path");
 
 const clusterphone = require(process.env.CLUSTERPHONE_IMPL || path.join(__dirname, ".."));
@@ -97,6 +98,37 @@ test("the user's own worker.send() in the middle of a burst arrives in its place
   assert.deepStrictEqual(raw[20], { plain: "between" });
   const payloads = raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload);
   assert.deepStrictEqual(payloads, Array.from({ length: 40 }, (_, i) => i));
+});
+
+test("messages sent while a handle is in flight arrive in order: none is gathered ahead of those Node holds for it", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const sent = new Promise((resolve) => {
+      const onMessage = (message) => {
+        if (!message || !message.preReply) return;
+        worker.removeListener("message", onMessage);
+        // The worker's acknowledgement of the handle came in the same read, so Node writes what it
+        // held for the handle in this tick, before the tick ends.
+        for (const payload of ["a", "b", "c"]) clusterphone.sendTo(worker, "record", payload);
+        resolve();
+      };
+      worker.on("message", onMessage);
+    });
+    worker.send({ pre: true });
+    // Until the worker takes the handle, Node holds every write to it.
+    worker.send({ handle: true }, server);
+    // Busy, so the reply and the handle's acknowledgement arrive together.
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    await withTimeout(sent, 5000, "the worker's reply");
+    const { raw } = await seen(worker);
+    const records = raw.filter((m) => m && m.__clusterphone && m.__clusterphone.cmd === "record").map((m) => m.__clusterphone.payload);
+    assert.deepStrictEqual(records, ["a", "b", "c"]);
+  } finally {
+    server.close();
+  }
 });
 
 test("a process.send saved before batching started still writes after what the tick gathered", { skip, timeout: 20000 }, async () => {

@@ -32,7 +32,8 @@
 //
 // Order is kept: anything else written to the peer's channel (a handle, a relayed message, the
 // user's own `worker.send`, `disconnect()`) first writes what is gathered (lib/batching.js guards
-// the channel's writes), and so does `whenWritable` and the process's 'exit'.
+// the channel's writes), and so does `whenWritable` and the process's 'exit'. While a handle is
+// in flight nothing is gathered (see `shouldGather`).
 
 const debug = require('./debug')
 const { copyPlain, NOT_PLAIN, TOO_LARGE } = require('./copy')
@@ -113,6 +114,10 @@ function endTick() {
  */
 function shouldGather(peer) {
   if (peer.writing !== 0) return false
+  // A handle in flight: Node holds every write in `_handleQueue` until the other side takes the
+  // handle, then writes them through `_send`, whose guard would put a batch gathered meanwhile
+  // ahead of them. Written at once instead, they wait in that queue in order.
+  if (peer.channel._handleQueue) return false
   if (peer.burst >= WRITE_THROUGH) return !exiting && !peer.gatheringStopped
   if (peer.burst++ === 0) {
     touched.push(peer)

@@ -24,6 +24,8 @@ class Peer {
     /** Add a namespace id to get this peer's lane in it (lib/native.js). */
     this.lanes = this.id * LANE_PEER
     this.target = target
+    /** The object Node's channel lives on: a Worker's ChildProcess, or the target itself. */
+    this.channel = target.process ?? target
     this.label = label
     /** Why acknowledgements to this peer can no longer arrive, once it is gone. */
     this.goneReason = null
