@@ -3,8 +3,9 @@
 // synchronous write does) and the other side's messages emitted as Node delivers them: what
 // scripts/instructions.js counts under valgrind. Not a benchmark: no IPC, no timing.
 //
-// Env: SIDE=primary|worker, MODE=plain|floor|clusterphone, SIZE=0 (88 B) or bytes, WARM and N
-// round trips, PID_FILE (the process that does the work writes its pid there).
+// Env: SIDE=primary|worker, MODE=plain|floor|clusterphone, SIZE=0 (88 B) or bytes,
+// SERIALIZATION=json|advanced, WARM and N round trips, PID_FILE (the process that does the work
+// writes its pid there).
 //   plain:        worker.send / process.send of the payload, echoed.
 //   floor:        what the API asks for on top, written by hand: the 1.x envelope both ways, a
 //                 native Promise per message settled by its reply, a callback on each write, and
@@ -14,6 +15,7 @@
 const cluster = require('node:cluster')
 const fs = require('node:fs')
 const path = require('node:path')
+const v8 = require('node:v8')
 
 const SIDE = process.env.SIDE || 'primary'
 const MODE = process.env.MODE || 'clusterphone'
@@ -39,16 +41,26 @@ function makePayload(size) {
 
 const payload = makePayload(Number(process.env.SIZE || 0))
 const noop = () => {}
+const ADVANCED = process.env.SERIALIZATION === 'advanced'
+if (ADVANCED && cluster.isPrimary) cluster.setupPrimary({ serialization: 'advanced' })
 
-/** Replaces the pipe write of `owner`'s channel: each written string is kept, nothing is sent. */
+/** A message as the other side's channel would hand it over: parsed from JSON, or deserialized. */
+const decode = ADVANCED ? (written) => v8.deserialize(written.subarray(4)) : (written) => JSON.parse(written)
+
+/**
+ * Replaces the pipe write of `owner`'s channel: what is written (a string under JSON, a buffer
+ * with its 4-byte length under `advanced`) is kept, nothing is sent.
+ */
 function stubWrites(owner) {
   const handleKey = Object.getOwnPropertySymbols(owner).find((s) => String(s).includes('kChannelHandle'))
   if (handleKey === undefined) throw new Error('this Node keeps its channel handle elsewhere')
   const written = []
-  owner[handleKey].writeUtf8String = (req, text) => {
-    written.push(text)
+  const keep = (req, data) => {
+    written.push(data)
     return 0
   }
+  owner[handleKey].writeUtf8String = keep
+  owner[handleKey].writeBuffer = keep
   return written
 }
 
@@ -86,10 +98,10 @@ async function primarySide(worker) {
   }
   await measure(async () => {
     const done = send()
-    const text = written.pop()
+    const data = written.pop()
     await nextTurn()
-    // The reply, as the worker's side would have written it and Node parsed it.
-    const sent = JSON.parse(text)
+    // The reply, as the worker's side would have written it and Node read it.
+    const sent = decode(data)
     const envelope = sent.__clusterphone
     worker.process.emit('message', MODE === 'plain' ? sent : { __clusterphone: { ns: envelope.ns, ack: envelope.seq, reply: envelope.payload } })
     await done
@@ -99,6 +111,8 @@ async function primarySide(worker) {
 async function workerSide() {
   const written = stubWrites(process)
   const payloadText = JSON.stringify(payload)
+  const encode = ADVANCED ? (message) => v8.serialize(message) : (message) => JSON.stringify(message)
+  const decodeInput = ADVANCED ? (data) => v8.deserialize(data) : (data) => JSON.parse(data)
   if (MODE === 'plain') process.on('message', (message) => process.send(message))
   else if (MODE === 'floor') {
     process.on('message', (message) => {
@@ -107,8 +121,10 @@ async function workerSide() {
     })
   } else clusterphone.handlers.echo = (received, handle, ack) => ack(received)
   await measure(async (i) => {
-    const text = MODE === 'plain' ? payloadText : `{"__clusterphone":{"ns":"_","cmd":"echo","seq":${i + 1000},"payload":${payloadText}}}`
-    process.emit('message', JSON.parse(text))
+    let input
+    if (!ADVANCED) input = MODE === 'plain' ? payloadText : `{"__clusterphone":{"ns":"_","cmd":"echo","seq":${i + 1000},"payload":${payloadText}}}`
+    else input = encode(MODE === 'plain' ? payload : { __clusterphone: { ns: '_', cmd: 'echo', seq: i + 1000, payload } })
+    process.emit('message', decodeInput(input))
     await nextTurn()
     if (written.pop() === undefined) throw new Error('no reply was written')
   })

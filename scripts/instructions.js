@@ -5,6 +5,7 @@
 // per-message cost on this machine that does not move with the host (run-to-run: ~1%).
 //
 //   node scripts/instructions.js [--side primary|worker] [--size BYTES] [--mode plain,floor,clusterphone]
+//                                [--serialization json|advanced]
 //
 // Each mode runs scripts/instructions-harness.js twice (N = 5000 and 15000 after the same warm-up)
 // and reports the difference over 10000: startup, compilation and the harness's fixed costs
@@ -23,6 +24,7 @@ function option(name, fallback) {
 const sides = option('side', 'primary,worker').split(',')
 const size = option('size', '0')
 const modes = option('mode', 'plain,floor,clusterphone').split(',')
+const serialization = option('serialization', 'json')
 const [FEW, MANY] = [5000, 15000]
 
 /** Instructions the working process ran for `n` round trips. */
@@ -30,7 +32,7 @@ function count(side, mode, n) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-instr-'))
   const pidFile = path.join(dir, 'pid')
   const args = ['--tool=callgrind', '--trace-children=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--single-threaded', path.join(__dirname, 'instructions-harness.js')]
-  const env = { ...process.env, SIDE: side, MODE: mode, SIZE: size, WARM: '5000', N: String(n), PID_FILE: pidFile }
+  const env = { ...process.env, SIDE: side, MODE: mode, SIZE: size, SERIALIZATION: serialization, WARM: '5000', N: String(n), PID_FILE: pidFile }
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
@@ -52,7 +54,7 @@ function count(side, mode, n) {
 }
 
 async function main() {
-  console.log(`instructions per round trip, ${size === '0' ? '88 B' : `${size} B`} payload (valgrind, ${process.version})`)
+  console.log(`instructions per round trip, ${size === '0' ? '88 B' : `${size} B`} payload, ${serialization} (valgrind, ${process.version})`)
   for (const side of sides) {
     for (const mode of modes) {
       const [few, many] = await Promise.all([count(side, mode, FEW), count(side, mode, MANY)])
