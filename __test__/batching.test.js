@@ -367,6 +367,36 @@ for (const serialization of ["json", "advanced"]) {
   });
 }
 
+test("a worker whose own 'exit' listener, added before the library, throws still delivers a whole burst", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker({ env: { THROWING_EXIT_LISTENER: "1" } });
+  got.length = 0;
+  const exited = once(worker, "exit");
+  clusterphone.sendTo(worker, "burstThenExit", { n: 20, outsideHandler: true });
+  await withTimeout(exited, 5000, "the worker to exit");
+  assert.deepStrictEqual(got, Array.from({ length: 20 }, (_, i) => i));
+});
+
+test("worker.kill() right after a burst: the worker gets the whole burst before the signal", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker({ env: { EXIT_ON_SIGTERM: "1" } });
+  const replies = [];
+  for (let i = 0; i < 5; i++) replies.push(clusterphone.sendTo(worker, "echo", i).ackd());
+  worker.kill();
+  const outcomes = await withTimeout(Promise.allSettled(replies), 5000, "the acknowledgements");
+  assert.deepStrictEqual(
+    outcomes.map((o) => (o.status === "fulfilled" ? o.value : o.reason.message)),
+    [0, 1, 2, 3, 4],
+  );
+});
+
+test("a 'message' listener that throws on one message of a batch: the error comes before the next message is handled, as in 1.x", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker({ env: { THROW_ON: "2" } });
+  for (let i = 0; i < 5; i++) clusterphone.sendTo(worker, "record", i);
+  const events = await withTimeout(clusterphone.sendTo(worker, "events").ackd(), 5000, "the worker's events");
+  assert.deepStrictEqual(events, ["handled:0", "handled:1", "handled:2", "uncaught:2", "handled:3", "handled:4"]);
+  const { batches } = await seen(worker);
+  assert.ok(batches > 0, "the burst was batched");
+});
+
 test("a message sent from a process 'exit' listener after a burst still goes out", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
   got.length = 0;

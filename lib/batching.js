@@ -11,10 +11,10 @@
 // same channel object, so the message bus, a 1.x beside us and the user's own listeners each see
 // every envelope, in order, exactly as if it had been written alone.
 //
-// Once a peer reads batches, its channel's writes (`_send`, which `send` calls) and `disconnect`
-// are guarded: anything written to it some other way (the user's own `worker.send`, cluster's
-// internal messages, 1.x in the same process) first writes what is gathered, so nothing
-// overtakes a message sent before it.
+// Once a peer reads batches, its channel's writes (`_send`, which `send` calls), `disconnect` and
+// (for a worker or child) `kill` are guarded: anything written to it some other way (the user's
+// own `worker.send`, cluster's internal messages, 1.x in the same process), and a signal sent
+// through it, first writes what is gathered, so nothing overtakes a message sent before it.
 
 const cluster = require('node:cluster')
 const context = require('./context')
@@ -51,7 +51,11 @@ function onInternalMessage(peer, channel, message) {
   const headers = message.h
   if (Array.isArray(headers)) {
     const values = message.v
-    if (Array.isArray(values)) outbox.unpack(headers, values, (envelope) => emitMessage(channel, envelope), !peer().isParent)
+    if (Array.isArray(values)) {
+      const envelopes = []
+      outbox.unpack(headers, values, (envelope) => envelopes.push(envelope), !peer().isParent)
+      emitMessages(channel, envelopes, 0)
+    }
     return
   }
   if (message.batch !== BATCH_FORMAT) return
@@ -61,15 +65,26 @@ function onInternalMessage(peer, channel, message) {
   startBatching(from, channel, Object.prototype.hasOwnProperty.call(message, 'probe'))
 }
 
-/** One 'message' event; a listener that throws does what it would have done in Node's own emit. */
-function emitMessage(channel, message) {
-  try {
-    channel.emit('message', message, undefined)
-  } catch (err) {
-    process.nextTick(() => {
-      throw err
-    })
+/**
+ * One 'message' event per envelope. A listener that throws does what it does in Node's own emit,
+ * where each message is its own tick: the error reaches 'uncaughtException' (or ends the
+ * process) before the next envelope is emitted.
+ */
+function emitMessages(channel, envelopes, from) {
+  for (let i = from; i < envelopes.length; i++) {
+    try {
+      channel.emit('message', envelopes[i], undefined)
+    } catch (err) {
+      process.nextTick(rethrow, err)
+      if (i + 1 < envelopes.length) process.nextTick(emitMessages, channel, envelopes, i + 1)
+      return
+    }
   }
+}
+
+/** Throws `err` from its own tick, as a listener's error in Node's own emit would surface. */
+function rethrow(err) {
+  throw err
 }
 
 function startBatching(peer, channel, advanced) {
@@ -80,6 +95,8 @@ function startBatching(peer, channel, advanced) {
   if (typeof channel._send === 'function') guard(peer, channel, '_send')
   else guard(peer, channel, 'send')
   guard(peer, channel, 'disconnect')
+  // A signal to the peer (worker.kill(), child.kill()) must not overtake what this tick sent it.
+  if (channel !== process) guard(peer, channel, 'kill')
   peer.copies = advanced
   peer.batching = true
 }
@@ -114,8 +131,9 @@ function setUp() {
     process.on('internalMessage', (message) => onInternalMessage(peers.thePrimary, process, message))
     offer(process, true)
   }
-  // Whatever a tick gathered is written before the process goes.
-  process.on('exit', outbox.flushAll)
+  // Whatever a tick gathered is written before the process goes: first of the 'exit' listeners,
+  // so one added earlier that throws cannot keep it from being written.
+  process.prependListener('exit', outbox.flushAll)
 }
 
 module.exports = { setUp, listenTo }
