@@ -113,7 +113,7 @@ function guard(peer, channel, method) {
 
 /** Listens for the handshake and batches on a worker's (or child's) channel. */
 function listenTo(target) {
-  const channel = target.process ?? target
+  const channel = peers.channelOf(target)
   if (typeof channel.on !== 'function') return
   channel.on('internalMessage', (message) => onInternalMessage(() => peers.ofWorker(target), channel, message))
 }

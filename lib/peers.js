@@ -24,8 +24,7 @@ class Peer {
     /** Add a namespace id to get this peer's lane in it (lib/native.js). */
     this.lanes = this.id * LANE_PEER
     this.target = target
-    /** The object Node's channel lives on: a Worker's ChildProcess, or the target itself. */
-    this.channel = target.process ?? target
+    this.channel = channelOf(target)
     this.label = label
     /** Why acknowledgements to this peer can no longer arrive, once it is gone. */
     this.goneReason = null
@@ -134,6 +133,11 @@ class Peer {
   }
 }
 
+/** The object Node's channel lives on: a Worker's ChildProcess, or the target itself. */
+function channelOf(target) {
+  return target.process ?? target
+}
+
 /** The record of a cluster Worker or a forked ChildProcess, made on first sight. */
 function ofWorker(worker) {
   let peer = worker[kPeer]
@@ -214,4 +218,4 @@ function thePrimary() {
   return primary
 }
 
-module.exports = { ofWorker, isWorkerGone, gone, byPeerId, thePrimary, setUp }
+module.exports = { ofWorker, channelOf, isWorkerGone, gone, byPeerId, thePrimary, setUp }
