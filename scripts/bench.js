@@ -2,6 +2,8 @@
 // `npm run bench`: the quick comparison of this build with clusterphone 1.0.1 and plain cluster
 // messaging (../shared/bench), saved as bench/latest.md and bench/results.json, and drawn as
 // bench/chart.svg. Extra arguments go to the benchmark (e.g. `npm run bench -- --full`).
+// `--floor` adds a column for scripts/floor: the API written by hand on plain `cluster` with only
+// what no implementation can skip, so a row's floor shows what any implementation can reach there.
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -17,13 +19,14 @@ if (!fs.existsSync(runner)) {
 }
 const args = process.argv.slice(2)
 const full = args.includes('--full')
-const passThrough = args.filter((arg) => arg !== '--full')
+const floor = args.includes('--floor')
+const passThrough = args.filter((arg) => arg !== '--full' && arg !== '--floor')
 const outDir = path.join(root, 'bench')
 bundle() // measure lib/ as it is now, not a bundle from an older build
 fs.mkdirSync(outDir, { recursive: true })
 const result = spawnSync(
   'bash',
-  [runner, ...(full ? [] : ['--quick']), '--json', path.join(outDir, 'results.json'), ...passThrough, 'clusterphone@1.0.1', 'new=.'],
+  [runner, ...(full ? [] : ['--quick']), '--json', path.join(outDir, 'results.json'), ...passThrough, 'clusterphone@1.0.1', 'new=.', ...(floor ? ['floor=./scripts/floor'] : [])],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
 )
 if (result.status !== 0) {
