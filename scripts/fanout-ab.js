@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+'use strict'
+// Round trips/s and CPU per round trip (primary, and all workers together) for one outstanding
+// message (or more) per worker, several workers, alternating implementations run after run: the
+// series behind the README's fan-out figures, where one run on this host moves ±20% and a median
+// of alternating runs is what can be compared.
+//
+//   node scripts/fanout-ab.js [--rounds 6] [--ms 1500] [--workers 4] [--outstanding 1]
+//                             [--libs plain,floor,clusterphone]
+//
+// A lib is `plain` (worker.send / process.send, echoed), `floor` (scripts/floor), `clusterphone`
+// (this package, as built), a directory holding a clusterphone build, or `PRIMARY/WORKER` to run
+// the primary with one and the workers with another (any two of floor, clusterphone or a
+// directory: they share 1.x's wire format).
+
+const cluster = require('node:cluster')
+const path = require('node:path')
+
+const payload = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
+const CPU_REQUEST = '__fanout_ab_cpu'
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`)
+  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback
+}
+
+/** The module for a lib name, or null for plain `cluster`. */
+function load(name) {
+  if (name === 'plain') return null
+  if (name === 'floor') return require(path.join(__dirname, 'floor'))
+  if (name === 'clusterphone') return require(path.join(__dirname, '..'))
+  return require(path.resolve(name))
+}
+
+function microseconds(usage) {
+  return usage.user + usage.system
+}
+
+/** One run: a primary with its workers; prints one JSON line and exits. */
+function runPrimary(spec, workers, outstanding, ms) {
+  const [primaryLib, workerLib = primaryLib] = spec.split('/')
+  if ((primaryLib === 'plain') !== (workerLib === 'plain')) throw new Error('plain talks only to plain')
+  const lib = load(primaryLib)
+  cluster.setupPrimary({ exec: __filename, args: ['--worker', workerLib] })
+  const all = []
+  for (let i = 0; i < workers; i++) all.push(cluster.fork())
+  let done = 0
+  let stopping = false
+  const sendOne = (worker) => {
+    if (stopping) return
+    if (lib === null) worker.send(payload)
+    else lib.sendTo(worker, 'echo', payload).ackd().then(() => {
+      done++
+      sendOne(worker)
+    }, () => {})
+  }
+  const cpuOf = (worker) => new Promise((resolve) => {
+    const listener = (message) => {
+      if (message === null || typeof message !== 'object' || message[CPU_REQUEST] === undefined) return
+      worker.removeListener('message', listener)
+      resolve(message[CPU_REQUEST])
+    }
+    worker.on('message', listener)
+    worker.send({ [CPU_REQUEST]: true })
+  })
+  for (const worker of all) {
+    if (lib === null) worker.on('message', (message) => {
+      if (message === null || typeof message !== 'object' || message[CPU_REQUEST] !== undefined) return
+      done++
+      sendOne(worker)
+    })
+  }
+  const sleep = (delay) => new Promise((resolve) => setTimeout(resolve, delay))
+  let ready = 0
+  const started = new Promise((resolve) => {
+    for (const worker of all) worker.once('online', () => ++ready === workers && resolve())
+  })
+  started.then(async () => {
+    await sleep(500) // every worker has loaded its library and announced itself
+    for (const worker of all) for (let i = 0; i < outstanding; i++) sendOne(worker)
+    await sleep(700) // warm-up: V8 optimizes both sides
+    const workerCpu0 = await Promise.all(all.map(cpuOf))
+    const count0 = done
+    const cpu0 = process.cpuUsage()
+    const t0 = process.hrtime.bigint()
+    await sleep(ms)
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+    const roundTrips = done - count0
+    const primaryCpu = microseconds(process.cpuUsage(cpu0))
+    stopping = true
+    const workerCpu1 = await Promise.all(all.map(cpuOf))
+    const workersCpu = workerCpu1.reduce((sum, cpu, i) => sum + cpu - workerCpu0[i], 0)
+    console.log(JSON.stringify({
+      perSecond: roundTrips / seconds,
+      primaryUs: primaryCpu / roundTrips,
+      workersUs: workersCpu / roundTrips,
+    }))
+    for (const worker of all) worker.process.kill('SIGKILL')
+    process.exit(0)
+  })
+}
+
+function runWorker(name) {
+  const lib = load(name)
+  process.on('message', (message) => {
+    if (message !== null && typeof message === 'object' && message[CPU_REQUEST] !== undefined) {
+      process.send({ [CPU_REQUEST]: microseconds(process.cpuUsage()) })
+    } else if (lib === null) {
+      process.send(message)
+    }
+  })
+  if (lib !== null) lib.handlers.echo = (received, handle, ack) => ack(received)
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+function main() {
+  const { execFileSync } = require('node:child_process')
+  const rounds = Number(option('rounds', '6'))
+  const libs = option('libs', 'plain,floor,clusterphone').split(',')
+  const runArgs = ['--workers', option('workers', '4'), '--outstanding', option('outstanding', '1'), '--ms', option('ms', '1500')]
+  const results = new Map(libs.map((lib) => [lib, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (const lib of libs) {
+      const out = execFileSync(process.execPath, [__filename, '--run', lib, ...runArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      results.get(lib).push(JSON.parse(out.trim().split('\n').pop()))
+    }
+  }
+  console.log(`${option('workers', '4')} workers, ${option('outstanding', '1')} outstanding each, ${rounds} alternating runs of ${option('ms', '1500')} ms; medians:`)
+  for (const [lib, runs] of results) {
+    const perSecond = runs.map((r) => r.perSecond)
+    console.log(
+      `${lib.padEnd(24)} ${Math.round(median(perSecond)).toString().padStart(7)} round trips/s ` +
+        `(${Math.round(Math.min(...perSecond))}-${Math.round(Math.max(...perSecond))}), ` +
+        `CPU per round trip: primary ${median(runs.map((r) => r.primaryUs)).toFixed(1)} µs, ` +
+        `workers ${median(runs.map((r) => r.workersUs)).toFixed(1)} µs`,
+    )
+  }
+}
+
+if (cluster.isPrimary && process.argv.includes('--run')) {
+  runPrimary(option('run'), Number(option('workers', '4')), Number(option('outstanding', '1')), Number(option('ms', '1500')))
+} else if (cluster.isWorker) {
+  runWorker(option('worker'))
+} else {
+  main()
+}
