@@ -9,7 +9,7 @@
 //                             [--libs plain,floor,clusterphone]
 //
 // A lib is `plain` (worker.send / process.send, echoed), `floor` (scripts/floor), `clusterphone`
-// (this package, as built), a directory holding a clusterphone build, or `PRIMARY/WORKER` to run
+// (this package, as built), a directory holding a clusterphone build, or `PRIMARY:WORKER` to run
 // the primary with one and the workers with another (any two of floor, clusterphone or a
 // directory: they share 1.x's wire format).
 
@@ -38,7 +38,7 @@ function microseconds(usage) {
 
 /** One run: a primary with its workers; prints one JSON line and exits. */
 function runPrimary(spec, workers, outstanding, ms) {
-  const [primaryLib, workerLib = primaryLib] = spec.split('/')
+  const [primaryLib, workerLib = primaryLib] = spec.split(':')
   if ((primaryLib === 'plain') !== (workerLib === 'plain')) throw new Error('plain talks only to plain')
   const lib = load(primaryLib)
   cluster.setupPrimary({ exec: __filename, args: ['--worker', workerLib] })
