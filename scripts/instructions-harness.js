@@ -7,10 +7,11 @@
 // SERIALIZATION=json|advanced, WARM and N round trips, PID_FILE (the process that does the work
 // writes its pid there).
 //   plain:        worker.send / process.send of the payload, echoed.
-//   floor:        what the API asks for on top, written by hand: the 1.x envelope both ways, a
-//                 native Promise per message settled by its reply, a callback on each write, and
-//                 one setImmediate per turn (the same-turn window).
-//   clusterphone: sendTo(...).ackd() and a handler that calls ack(payload).
+//   floor:        scripts/floor, the benchmark's floor column: what the API asks for on top,
+//                 written by hand (the 1.x envelope both ways, a native Promise per message
+//                 settled by its reply, a callback on each write, one setImmediate per turn).
+//   clusterphone: this package.
+// Both libraries run the same code here: sendTo(...).ackd() and a handler that calls ack(payload).
 
 const cluster = require('node:cluster')
 const fs = require('node:fs')
@@ -19,7 +20,8 @@ const v8 = require('node:v8')
 
 const SIDE = process.env.SIDE || 'primary'
 const MODE = process.env.MODE || 'clusterphone'
-const clusterphone = MODE === 'clusterphone' ? require(path.join(__dirname, '..')) : null
+const LIBRARIES = { clusterphone: path.join(__dirname, '..'), floor: path.join(__dirname, 'floor') }
+const lib = MODE === 'plain' ? null : require(LIBRARIES[MODE])
 
 function makePayload(size) {
   const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
@@ -75,7 +77,6 @@ async function measure(roundTrip) {
 async function primarySide(worker) {
   const written = stubWrites(worker.process)
   let settle = null
-  let seq = 0
   let send
   if (MODE === 'plain') {
     worker.on('message', () => settle())
@@ -83,18 +84,8 @@ async function primarySide(worker) {
       settle = resolve
       worker.send(payload)
     })
-  } else if (MODE === 'floor') {
-    worker.on('message', (message) => settle(message.__clusterphone.reply))
-    send = () => {
-      const promise = new Promise((resolve) => {
-        settle = resolve
-        worker.send({ __clusterphone: { ns: '_', cmd: 'echo', seq: ++seq, payload } }, undefined, undefined, noop)
-      })
-      setImmediate(noop)
-      return promise.then(noop)
-    }
   } else {
-    send = () => clusterphone.sendTo(worker, 'echo', payload).ackd().then(noop)
+    send = () => lib.sendTo(worker, 'echo', payload).ackd().then(noop)
   }
   await measure(async () => {
     const done = send()
@@ -114,12 +105,7 @@ async function workerSide() {
   const encode = ADVANCED ? (message) => v8.serialize(message) : (message) => JSON.stringify(message)
   const decodeInput = ADVANCED ? (data) => v8.deserialize(data) : (data) => JSON.parse(data)
   if (MODE === 'plain') process.on('message', (message) => process.send(message))
-  else if (MODE === 'floor') {
-    process.on('message', (message) => {
-      const envelope = message.__clusterphone
-      process.send({ __clusterphone: { ns: envelope.ns, ack: envelope.seq, reply: envelope.payload } }, undefined, undefined, noop)
-    })
-  } else clusterphone.handlers.echo = (received, handle, ack) => ack(received)
+  else lib.handlers.echo = (received, handle, ack) => ack(received)
   await measure(async (i) => {
     let input
     if (!ADVANCED) input = MODE === 'plain' ? payloadText : `{"__clusterphone":{"ns":"_","cmd":"echo","seq":${i + 1000},"payload":${payloadText}}}`
@@ -134,8 +120,8 @@ if (cluster.isPrimary) {
   const worker = cluster.fork()
   if (SIDE === 'worker') worker.on('exit', () => process.exit(0))
   else {
-    // clusterphone writes to a worker once it announced itself ('clusterphone:online').
-    worker.on(clusterphone === null ? 'online' : 'clusterphone:online', () =>
+    // The libraries write to a worker once it announced itself ('clusterphone:online').
+    worker.on(lib === null ? 'online' : 'clusterphone:online', () =>
       setTimeout(() => {
         primarySide(worker).then(() => {
           worker.kill()
@@ -146,6 +132,6 @@ if (cluster.isPrimary) {
   }
 } else if (SIDE === 'worker') {
   setTimeout(() => workerSide().then(() => process.exit(0)), 300)
-} else if (clusterphone !== null) {
-  clusterphone.handlers.echo = noop
+} else if (lib !== null) {
+  lib.handlers.echo = noop
 }
