@@ -36,27 +36,16 @@ Object.defineProperty(AckPromise.prototype, 'constructor', {
   enumerable: false,
 })
 
-let capturedResolve
-let capturedReject
+/** The resolving functions of the promise `create()` made last: read them right after it. */
+const captured = { resolve: undefined, reject: undefined }
 function capture(resolve, reject) {
-  capturedResolve = resolve
-  capturedReject = reject
+  captured.resolve = resolve
+  captured.reject = reject
 }
 
-/**
- * A new AckPromise and its resolving functions, without a closure per call. Returns the promise;
- * read `lastResolve()`/`lastReject()` right after.
- */
+/** A new AckPromise, without a closure per call; its resolving functions are in `captured`. */
 function create() {
   return new AckPromise(capture)
 }
 
-function lastResolve() {
-  return capturedResolve
-}
-
-function lastReject() {
-  return capturedReject
-}
-
-module.exports = { AckPromise, create, lastResolve, lastReject }
+module.exports = { AckPromise, create, captured }

@@ -92,7 +92,7 @@ function startBatching(peer, channel, advanced) {
   // Node's `send` writes through `_send`, looked up when called: guarding it covers the user's
   // `send`, one saved before batching started (`process.send.bind(process)` in a logger, a spy)
   // and ours, with one wrapper per write instead of two. A channel without it has `send` guarded.
-  if (typeof channel._send === 'function') guard(peer, channel, '_send')
+  if (typeof channel._send === 'function') guardInternalSend(peer, channel)
   else guard(peer, channel, 'send')
   guard(peer, channel, 'disconnect')
   // A signal to the peer (worker.kill(), child.kill()) must not overtake what this tick sent it.
@@ -108,6 +108,19 @@ function guard(peer, channel, method) {
   channel[method] = function () {
     if (peer.gathered !== 0) outbox.flush(peer)
     return original.apply(this, arguments)
+  }
+}
+
+/**
+ * `guard` for Node's `_send(message, handle, options, callback)`, the one written on every
+ * message: named parameters instead of `arguments`, which an unoptimized function (a worker's
+ * first few thousand messages) would allocate on every call.
+ */
+function guardInternalSend(peer, channel) {
+  const original = channel._send
+  channel._send = function (message, handle, options, callback) {
+    if (peer.gathered !== 0) outbox.flush(peer)
+    return original.call(this, message, handle, options, callback)
   }
 }
 

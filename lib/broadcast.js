@@ -36,7 +36,7 @@ class BroadcastMessage {
     if (!isCurrentTurn(this.turn)) throw errors.onlyImmediately()
     if (this.promise === undefined) {
       const promise = ackPromise.create()
-      const resolve = ackPromise.lastResolve()
+      const { resolve } = ackPromise.captured
       Promise.all(
         this.sent.map(({ worker, message }) =>
           message.acknowledged().then(

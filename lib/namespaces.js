@@ -17,6 +17,7 @@ const shared = require('./shared')
 const errors = require('./errors')
 const debug = require('./debug')
 
+const hasOwn = Object.prototype.hasOwnProperty
 const INTERNAL_NAME = 'clusterphone'
 /** Where our sequence numbers start in a namespace shared with another library. */
 const ADOPTED_SEQUENCE_BASE = 2 ** 32
@@ -153,7 +154,7 @@ function handlerOf(record, cmd) {
 
 function ownFunction(handlers, cmd) {
   if (handlers === null || typeof handlers !== 'object') return undefined
-  if (!Object.prototype.hasOwnProperty.call(handlers, cmd)) return undefined
+  if (!hasOwn.call(handlers, cmd)) return undefined
   const handler = handlers[cmd]
   return typeof handler === 'function' ? handler : undefined
 }

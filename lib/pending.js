@@ -44,7 +44,7 @@ function forget(slot) {
   rejecters[slot] = undefined
   commands[slot] = undefined
   queued[slot] = undefined
-  runCleanup(slot)
+  if (cleanups[slot] !== undefined) runCleanup(slot)
   if (--count === 0 && Math.max(rejecters.length, queued.length) > KEEP_LENGTH) {
     resolvers.length = 0
     rejecters.length = 0

@@ -41,50 +41,57 @@ function sendAck(peer, nsName, seq, reply, error) {
 /**
  * The message bus: `this` is the Worker a message came from (primary) or `process` (worker).
  * Also installed as `process.__clusterphone.messageBus` so 1.x listeners dispatch here.
+ *
+ * The path from here to a handler (or a settled acknowledgement) is a few flat functions rather
+ * than many small ones: a worker answering one message at a time runs it a few thousand times
+ * before V8 optimizes it, and until then every call and every bytecode counts (measured: a
+ * worker's first 4000 messages, see the README's design section).
  */
 function messageBus(message, handle) {
   if (message === null || typeof message !== 'object') return
   const envelope = message.__clusterphone
   if (envelope === undefined) return
   try {
-    receive(this === process ? peers.thePrimary() : peers.ofWorker(this), envelope, handle)
+    const peer = this === process ? peers.thePrimary() : peers.ofWorker(this)
+    if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) context.core.receive((peer.lanes + NS_INVALID) * 16, NaN)
+    else if (hasOwn.call(envelope, 'ack')) receiveAck(peer, envelope)
+    else receiveMessage(peer, envelope, handle)
   } catch (err) {
     // Nothing a peer sends may throw into Node's event loop.
     process.emitWarning(`clusterphone: dropped an envelope that could not be handled: ${err && err.message}`)
   }
 }
 
-function receive(peer, envelope, handle) {
-  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) {
-    context.core.receive((peer.lanes + NS_INVALID) * 16, NaN)
-    return
-  }
-  if (hasOwn.call(envelope, 'ack')) receiveAck(peer, envelope.ns, envelope.ack, envelope.reply, envelope.error)
-  else receiveMessage(peer, envelope.ns, envelope.cmd, envelope.seq, envelope.payload, handle, envelope.from)
-}
-
-/** The record of an envelope's `ns`, if it names one we know. */
-function namespaceOf(nsName) {
-  return typeof nsName === 'string' && nsName !== '' ? hooks.findNamespace(nsName) : undefined
-}
-
-/** The namespace part of a lane (lib/native.js): the record's id, or what kind of name it was. */
+/** The namespace part of a lane (lib/native.js) for an envelope's `ns` and its record, if any. */
 function laneNamespace(nsName, ns) {
   if (ns !== undefined) return ns.id
   return typeof nsName === 'string' && nsName !== '' ? NS_UNKNOWN : NS_INVALID
 }
 
-function receiveAck(peer, nsName, seq, reply, error) {
-  const ns = namespaceOf(nsName)
+function receiveAck(peer, envelope) {
+  const nsName = envelope.ns
+  const seq = envelope.ack
+  const reply = envelope.reply
+  const error = envelope.error
+  const ns = typeof nsName === 'string' && nsName !== '' ? hooks.findNamespace(nsName) : undefined
   const lane = peer.lanes + laneNamespace(nsName, ns)
   const result = context.core.receive(lane * 16 + (FLAG_OBJECT | FLAG_ACK), typeof seq === 'number' ? seq : NaN)
   if (debug.enabled) debug('receive %s ns=%s seq=%s %s', peer.label, nsName, seq, result >= 0 ? 'acknowledgement' : 'acknowledgement (nothing awaits it)')
-  if (result >= 0) settleFromAck(result, error, reply)
-  else if (result === RECEIVED.UNMATCHED_ACK && ns.foreign !== null) settleForeign(peer, ns.foreign, seq, reply, error)
+  if (result >= 0) {
+    if (error) pending.reject(result, errors.fromErrorAck(error))
+    else pending.resolve(result, reply)
+  } else if (result === RECEIVED.UNMATCHED_ACK && ns.foreign !== null) {
+    settleForeign(peer, ns.foreign, seq, reply, error)
+  }
 }
 
-function receiveMessage(peer, nsName, cmd, seq, payload, handle, from) {
-  const ns = namespaceOf(nsName)
+function receiveMessage(peer, envelope, handle) {
+  const nsName = envelope.ns
+  const cmd = envelope.cmd
+  const seq = envelope.seq
+  const payload = envelope.payload
+  const from = envelope.from
+  const ns = typeof nsName === 'string' && nsName !== '' ? hooks.findNamespace(nsName) : undefined
   const lane = peer.lanes + laneNamespace(nsName, ns)
   const flags = FLAG_OBJECT | (typeof cmd === 'string' && cmd !== '' ? FLAG_CMD_OK : 0) | (cmd === 'workerReady' ? FLAG_WORKER_READY : 0)
   const result = context.core.receive(lane * 16 + flags, typeof seq === 'number' ? seq : NaN)
@@ -111,28 +118,45 @@ function settleForeign(peer, entry, seq, reply, error) {
   else held[0](reply)
 }
 
-function settleFromAck(slot, error, reply) {
-  if (error) pending.reject(slot, errors.fromErrorAck(error))
-  else pending.resolve(slot, reply)
-}
-
-/** Calls the namespace's own handler for `cmd` and sees to exactly one acknowledgement. */
+/**
+ * Calls the namespace's own handler for `cmd` and sees to exactly one acknowledgement. Its state
+ * lives in the `ack` closure's variables, not in an object beside it: one allocation per message
+ * fewer.
+ */
 function deliver(peer, ns, cmd, seq, payload, handle, from) {
+  const nsName = ns.name
   const handler = hooks.handlerOf(ns, cmd)
   if (handler === undefined) {
-    sendAck(peer, ns.name, seq, null, errors.UNHANDLED)
+    sendAck(peer, nsName, seq, null, errors.UNHANDLED)
     return
   }
-  const reply = new Reply(peer, ns.name, seq, cmd)
+  /** The acknowledgement is decided (sent, or following a promise). */
+  let settled = false
+  /** `ack` was called. */
+  let called = false
+  // ack(reply) as 1.0.1; ack(err, reply) Node style as the 1.x README.
+  const ack = function ack(errOrReply, replyValue) {
+    if (called) throw errors.ackedTwice(cmd)
+    called = true
+    if (settled) return
+    settled = true
+    if (arguments.length < 2) replyWith(peer, nsName, seq, errOrReply)
+    else if (errOrReply !== null && errOrReply !== undefined) sendAck(peer, nsName, seq, null, errors.toErrorAck(errOrReply))
+    else replyWith(peer, nsName, seq, replyValue)
+  }
   let result
   try {
-    if (!peer.isParent) result = handler(peer.target, payload, handle, reply.callback)
-    else if (typeof from === 'number') result = handler(payload, handle, reply.callback, from) // relayed
-    else result = handler(payload, handle, reply.callback)
+    if (!peer.isParent) result = handler(peer.target, payload, handle, ack)
+    else if (typeof from === 'number') result = handler(payload, handle, ack, from) // relayed
+    else result = handler(payload, handle, ack)
   } catch (err) {
     // Both warnings go where 1.x printed them (stdout, console.log), word for word.
-    if (reply.settled) console.log(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, stackOf(err))
-    else reply.fail(err)
+    if (settled) {
+      console.log(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, stackOf(err))
+    } else {
+      settled = true
+      sendAck(peer, nsName, seq, null, errors.toErrorAck(err))
+    }
     return
   }
   if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return
@@ -140,15 +164,19 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   try {
     then = result.then
   } catch (err) {
-    if (!reply.settled) reply.fail(err)
+    if (!settled) {
+      settled = true
+      sendAck(peer, nsName, seq, null, errors.toErrorAck(err))
+    }
     return
   }
   if (typeof then !== 'function') return
-  if (reply.settled) {
+  if (settled) {
     console.log(`WARNING: Handler for ${cmd} invoked node-style acknowledgement callback, but then returned a promise. Ignoring the promise.`)
     return
   }
-  reply.follow(result, then)
+  settled = true
+  follow(peer, nsName, seq, result, then)
 }
 
 /** What 1.x printed for a thrown value: its `stack` (undefined for most non-Errors). */
@@ -161,67 +189,35 @@ function stackOf(err) {
   }
 }
 
-/** One acknowledgement owed to the sender of a message. */
-class Reply {
-  constructor(peer, nsName, seq, cmd) {
-    this.peer = peer
-    this.nsName = nsName
-    this.seq = seq
-    this.cmd = cmd
-    this.settled = false
-    this.called = false
-    const reply = this
-    // ack(reply) as 1.0.1; ack(err, reply) Node style as the 1.x README.
-    this.callback = function ack(errOrReply, replyValue) {
-      if (reply.called) throw errors.ackedTwice(cmd)
-      reply.called = true
-      if (reply.settled) return
-      if (arguments.length >= 2) {
-        if (errOrReply !== null && errOrReply !== undefined) reply.fail(errOrReply)
-        else reply.succeed(replyValue)
-      } else {
-        reply.succeed(errOrReply)
-      }
-    }
+/** Acknowledges with `value`; `ack(promise)` waits for it, as 1.x's resolve(promise) did. */
+function replyWith(peer, nsName, seq, value) {
+  if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
+    Promise.resolve(value).then(
+      (v) => sendAck(peer, nsName, seq, v, undefined),
+      (e) => sendAck(peer, nsName, seq, null, errors.toErrorAck(e)),
+    )
+    return
   }
+  sendAck(peer, nsName, seq, value, undefined)
+}
 
-  succeed(value) {
-    if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
-      // ack(promise) waits for it, as 1.x's resolve(promise) did.
-      this.settled = true
-      Promise.resolve(value).then(
-        (v) => sendAck(this.peer, this.nsName, this.seq, v, undefined),
-        (e) => sendAck(this.peer, this.nsName, this.seq, null, errors.toErrorAck(e)),
-      )
-      return
-    }
-    this.settled = true
-    sendAck(this.peer, this.nsName, this.seq, value, undefined)
+/** Acknowledges with what the handler's returned thenable settles to (only its first outcome). */
+function follow(peer, nsName, seq, thenable, then) {
+  let done = false
+  const onReply = (value) => {
+    if (done) return
+    done = true
+    sendAck(peer, nsName, seq, value, undefined)
   }
-
-  fail(err) {
-    this.settled = true
-    sendAck(this.peer, this.nsName, this.seq, null, errors.toErrorAck(err))
+  const onError = (err) => {
+    if (done) return
+    done = true
+    sendAck(peer, nsName, seq, null, errors.toErrorAck(err))
   }
-
-  follow(thenable, then) {
-    this.settled = true
-    let done = false
-    const onReply = (value) => {
-      if (done) return
-      done = true
-      sendAck(this.peer, this.nsName, this.seq, value, undefined)
-    }
-    const onError = (err) => {
-      if (done) return
-      done = true
-      sendAck(this.peer, this.nsName, this.seq, null, errors.toErrorAck(err))
-    }
-    try {
-      then.call(thenable, onReply, onError)
-    } catch (err) {
-      onError(err)
-    }
+  try {
+    then.call(thenable, onReply, onError)
+  } catch (err) {
+    onError(err)
   }
 }
 

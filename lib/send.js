@@ -29,13 +29,14 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle, from) 
   const peer = peers.ofWorker(worker)
   if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
   // A gone peer is unknown to the core, which throws the SPEC's "worker is dead" error.
-  const command = peer.goneReason === null ? commandOf(cmd) : cmd
+  const command = peer.goneReason !== null || (typeof cmd === 'string' && cmd !== '') ? cmd : commandOf(cmd)
   const core = context.core
   const lane = peer.lanes + ns.id
   const result = handle ? core.sendHandle(lane, forceQueueHandle === true) : core.send(lane)
   if (result > 0) {
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, command, result)
-    write(peer, ns.name, command, result, payload, handle, from)
+    if (from === undefined) peer.sendMessage(ns.name, command, result, payload, handle)
+    else write(peer, ns.name, command, result, payload, handle, from)
     return new Message(peer, ns, command, result, -1, undefined)
   }
   const slot = -result - 1
@@ -46,7 +47,7 @@ function sendToWorker(ns, worker, cmd, payload, handle, forceQueueHandle, from) 
 }
 
 function sendToPrimary(ns, cmd, payload, handle) {
-  const command = commandOf(cmd)
+  const command = typeof cmd === 'string' && cmd !== '' ? cmd : commandOf(cmd)
   const peer = peers.thePrimary()
   // In a worker a failed send never throws: the acknowledgement rejects with the reason.
   const unreachable = peer.unreachable()

@@ -54,9 +54,18 @@ function install(messageBus) {
     const bus = state.messageBus || state.messageHandler
     bus.call(peer, message, handle)
   }
-  const fromParent = (message, handle) => context.dispatch(process, message, handle)
+  // The channel listeners call the bus themselves: one call less on every message.
+  const fromParent = (message, handle) => {
+    const bus = state.messageBus || state.messageHandler
+    bus.call(process, message, handle)
+  }
   if (first) {
-    if (context.isPrimary) cluster.on('message', (worker, message, handle) => context.dispatch(worker, message, handle))
+    if (context.isPrimary) {
+      cluster.on('message', (worker, message, handle) => {
+        const bus = state.messageBus || state.messageHandler
+        bus.call(worker, message, handle)
+      })
+    }
     if (context.hasParent) process.on('message', fromParent)
   } else if (context.hasParent && context.isPrimary) {
     // A forked child beside a 1.x, which listened to cluster workers only: the parent is ours.
