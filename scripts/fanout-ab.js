@@ -6,7 +6,7 @@
 // of alternating runs is what can be compared.
 //
 //   node scripts/fanout-ab.js [--rounds 6] [--ms 1500] [--workers 4] [--outstanding 1]
-//                             [--libs plain,floor,clusterphone]
+//                             [--warm 700] [--libs plain,floor,clusterphone]
 //
 // A lib is `plain` (worker.send / process.send, echoed), `floor` (scripts/floor), `clusterphone`
 // (this package, as built), a directory holding a clusterphone build, or `PRIMARY:WORKER` to run
@@ -37,7 +37,7 @@ function microseconds(usage) {
 }
 
 /** One run: a primary with its workers; prints one JSON line and exits. */
-function runPrimary(spec, workers, outstanding, ms) {
+function runPrimary(spec, workers, outstanding, ms, warmMs) {
   const [primaryLib, workerLib = primaryLib] = spec.split(':')
   if ((primaryLib === 'plain') !== (workerLib === 'plain')) throw new Error('plain talks only to plain')
   const lib = load(primaryLib)
@@ -78,7 +78,7 @@ function runPrimary(spec, workers, outstanding, ms) {
   started.then(async () => {
     await sleep(500) // every worker has loaded its library and announced itself
     for (const worker of all) for (let i = 0; i < outstanding; i++) sendOne(worker)
-    await sleep(700) // warm-up: V8 optimizes both sides
+    await sleep(warmMs) // warm-up: V8 optimizes both sides
     const workerCpu0 = await Promise.all(all.map(cpuOf))
     const count0 = done
     const cpu0 = process.cpuUsage()
@@ -122,7 +122,7 @@ function main() {
   const { execFileSync } = require('node:child_process')
   const rounds = Number(option('rounds', '6'))
   const libs = option('libs', 'plain,floor,clusterphone').split(',')
-  const runArgs = ['--workers', option('workers', '4'), '--outstanding', option('outstanding', '1'), '--ms', option('ms', '1500')]
+  const runArgs = ['--workers', option('workers', '4'), '--outstanding', option('outstanding', '1'), '--ms', option('ms', '1500'), '--warm', option('warm', '700')]
   const results = new Map(libs.map((lib) => [lib, []]))
   for (let round = 0; round < rounds; round++) {
     for (const lib of libs) {
@@ -143,7 +143,7 @@ function main() {
 }
 
 if (cluster.isPrimary && process.argv.includes('--run')) {
-  runPrimary(option('run'), Number(option('workers', '4')), Number(option('outstanding', '1')), Number(option('ms', '1500')))
+  runPrimary(option('run'), Number(option('workers', '4')), Number(option('outstanding', '1')), Number(option('ms', '1500')), Number(option('warm', '700')))
 } else if (cluster.isWorker) {
   runWorker(option('worker'))
 } else {
