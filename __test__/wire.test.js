@@ -282,6 +282,12 @@ const USABLE = [
   { ns: "__proto__", cmd: "x", seq: 109 },
   { ns: "hasOwnProperty", cmd: "x", seq: 110 },
   { ns: "toString", cmd: "toString", seq: 111 },
+  // 2.x's internal relay (sendToWorker) with a request it cannot carry out: errors, awaited or not
+  { ns: "clusterphone", cmd: "relay", seq: 112 },
+  { ns: "clusterphone", cmd: "relay", seq: 113, payload: null },
+  { ns: "clusterphone", cmd: "relay", seq: 114, payload: "x" },
+  { ns: "clusterphone", cmd: "relay", seq: 115, payload: { to: "x" } },
+  { ns: "clusterphone", cmd: "relay", seq: 116, payload: { to: 99999, ns: "_", cmd: "x", within: null } },
 ];
 
 // Envelopes without a usable seq, which must not crash or throw in the

@@ -23,12 +23,21 @@ function sendToWorker(internal, ns, id, cmd, payload) {
   }))
 }
 
-/** In the primary: forwards a relay from worker `from` (its `seq` in the internal namespace). */
+/**
+ * In the primary: forwards a relay from worker `from` (its `seq` in the internal namespace). The
+ * reply goes back only when the sender awaits it (`within`); a relay that cannot be made always
+ * gets its error acknowledgement, as any envelope with a usable seq that cannot be handled does
+ * (SPEC §5): a sender that awaits nothing drops it.
+ */
 function onRelay(from, internalName, seq, request, openNamespace) {
-  const body = request !== null && typeof request === 'object' ? request : {}
+  if (request === null || typeof request !== 'object') {
+    sendAck(from, internalName, seq, null, errors.UNHANDLED)
+    return
+  }
+  const body = request
   const awaited = typeof body.within === 'number' && body.within > 0
   const answer = (reply, error) => {
-    if (awaited) sendAck(from, internalName, seq, reply, error)
+    if (awaited || error !== undefined) sendAck(from, internalName, seq, reply, error)
   }
   const workers = cluster.workers ?? {}
   const target = Number.isSafeInteger(body.to) ? workers[body.to] : undefined
