@@ -7,6 +7,7 @@
 const cluster = require('node:cluster')
 const { ChildProcess } = require('node:child_process')
 const context = require('./context')
+const shared = require('./shared')
 const pending = require('./pending')
 const errors = require('./errors')
 const { LANE_PEER } = require('./native')
@@ -143,7 +144,7 @@ function ofWorker(worker) {
   let peer = worker[kPeer]
   if (peer === undefined) {
     if (worker instanceof ChildProcess) return ofChild(worker)
-    peer = new Peer(worker, false, `worker ${worker.id}`, false)
+    peer = new Peer(worker, shared.isLegacyReady(worker), `worker ${worker.id}`, false)
     worker[kPeer] = peer
   }
   return peer

@@ -104,6 +104,19 @@ function markLegacyReady(worker) {
 }
 
 /**
+ * Whether a 1.x in this process already saw `worker` announce itself (its flag in the worker's
+ * data): a worker forked and announced before 2.x loaded is ready for 2.x too, readiness being
+ * per worker and shared (SPEC §5, §6).
+ */
+function isLegacyReady(worker) {
+  if (!legacy || worker === null || typeof worker !== 'object') return false
+  const accessor = state.workerDataAccessor
+  if (accessor === undefined || accessor === null) return false
+  const data = worker[accessor]
+  return data !== null && typeof data === 'object' && data.isReady === true
+}
+
+/**
  * A worker announced namespace `name`, which 1.x made: send what 1.x queued for it in the worker's
  * data, as 1.x's own workerReady would, without 1.x's extra `clusterphone:online`.
  */
@@ -125,4 +138,4 @@ function register(defaultNamespace) {
   Object.defineProperty(state, INSTANCE, { value: defaultNamespace, configurable: true, writable: false, enumerable: false })
 }
 
-module.exports = { install, publish, foreignEntry, noteLegacyLoad, markLegacyReady, flushForeign, register }
+module.exports = { install, publish, foreignEntry, noteLegacyLoad, markLegacyReady, isLegacyReady, flushForeign, register }

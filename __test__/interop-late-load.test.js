@@ -1,0 +1,41 @@
+"use strict";
+
+// SPEC §5-6: readiness is per worker and shared with 1.x, whichever loads first. A primary that
+// loaded 1.x, forked a worker and saw it announce itself, and only then loaded 2.x, sends through
+// 2.x at once (no queueing for an announcement that came before 2.x loaded), gets "Unknown
+// namespace." for a namespace the worker never created, and 1.x keeps working. Load order is per
+// process, so each case runs its own primary (fixtures/late-load-primary.js).
+
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const path = require("node:path");
+const { fork } = require("node:child_process");
+const { withTimeout, once, ORACLE } = require("./helpers");
+
+const skip = ORACLE && "2.x loaded after 1.x: only 2.x";
+const fixture = path.join(__dirname, "fixtures", "late-load-primary.js");
+
+async function runPrimary(first) {
+  const primary = fork(fixture, [], { env: { ...process.env, LATE_FIRST: first }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  try {
+    const [report] = await withTimeout(once(primary, "message"), 30000, `the report of a primary loading ${first} first`);
+    return report;
+  } finally {
+    if (primary.exitCode === null && primary.signalCode === null) {
+      const exited = once(primary, "exit");
+      await withTimeout(exited, 10000, "the primary to exit").catch(() => primary.kill("SIGKILL"));
+    }
+  }
+}
+
+for (const first of ["clusterphone-v1", "clusterphone-v0"]) {
+  test(`2.x loaded after ${first} and after the worker announced itself: sends at once, unknown namespaces answered, ${first} still works`, { skip, timeout: 60000 }, async () => {
+    const report = await runPrimary(first);
+    assert.equal(report.failed, undefined, report.failed);
+    assert.deepEqual(report.before, { ok: true, reply: "through 1.x" });
+    assert.deepEqual(report.late, { ok: true, reply: "through 2.x" });
+    assert.equal(report.neverCreated.ok, false);
+    assert.match(report.neverCreated.error, /unknown namespace/i);
+    assert.deepEqual(report.after, { ok: true, reply: "through 1.x again" });
+  });
+}
