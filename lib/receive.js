@@ -173,11 +173,15 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   if (typeof then !== 'function') return
   if (settled) {
     console.log(`WARNING: Handler for ${cmd} invoked node-style acknowledgement callback, but then returned a promise. Ignoring the promise.`)
+    // Ignored means ignored: its rejection must not end the process as an unhandled one.
+    if (result instanceof Promise) then.call(result, undefined, ignoreRejection)
     return
   }
   settled = true
   follow(peer, nsName, seq, result, then)
 }
+
+function ignoreRejection() {}
 
 /** What 1.x printed for a thrown value: its `stack` (undefined for most non-Errors). */
 function stackOf(err) {
