@@ -28,7 +28,7 @@ function bounded(promise, what, ms = 5000) {
  * returns { id, ref, unref } timer objects as lolex does under Node, and, like
  * lolex, silently ignores clearTimeout() of a timer it did not create.
  */
-function installFakeClock() {
+function installFakeClock({ fakeDate = true } = {}) {
   const real = {
     setTimeout: globalThis.setTimeout,
     clearTimeout: globalThis.clearTimeout,
@@ -64,7 +64,7 @@ function installFakeClock() {
 
   globalThis.setTimeout = fakeSetTimeout;
   globalThis.clearTimeout = fakeClearTimeout;
-  globalThis.Date = ClockDate;
+  if (fakeDate) globalThis.Date = ClockDate;
 
   return {
     get now() {
@@ -114,6 +114,42 @@ test("node:test mock.timers (setTimeout and Date) drive acknowledgement timeouts
   assert.equal(silent.settled, false, "must not time out before its deadline");
   t.mock.timers.tick(2);
   await bounded(silent.promise, "the mocked timeout");
+  assert.equal(silent.status, "rejected");
+  assert.match(silent.reason.message, /timed out/i);
+});
+
+test("fake timers that replace setTimeout but not Date drive acknowledgement timeouts too (mock.timers apis: ['setTimeout'])", { timeout: 20000 }, async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const silent = track(clusterphone.sendTo(worker, "ackNone").within(5000).acknowledged());
+  const later = track(clusterphone.sendTo(worker, "ackNone").within(8000).acknowledged());
+  t.mock.timers.tick(4999);
+  await flush();
+  assert.equal(silent.settled, false, "must not time out before its deadline");
+  t.mock.timers.tick(2);
+  await bounded(silent.promise, "the timeout on mocked setTimeout and the real Date");
+  assert.equal(silent.status, "rejected");
+  assert.match(silent.reason.message, /timed out/i);
+  await flush();
+  assert.equal(later.settled, false, "a later deadline is not reached with the first");
+  t.mock.timers.tick(3000);
+  await bounded(later.promise, "the later timeout");
+  assert.equal(later.status, "rejected");
+  assert.match(later.reason.message, /timed out/i);
+});
+
+test("a hand-written fake setTimeout without a fake Date (as jest's legacy timers) drives timeouts", { timeout: 20000 }, async () => {
+  const clock = installFakeClock({ fakeDate: false });
+  let silent;
+  try {
+    silent = track(clusterphone.sendTo(worker, "ackNone").within(1000).acknowledged());
+    clock.tick(999);
+    await flush();
+    assert.equal(silent.settled, false, "must not time out before its deadline");
+    clock.tick(2);
+  } finally {
+    clock.restore();
+  }
+  await bounded(silent.promise, "the timeout");
   assert.equal(silent.status, "rejected");
   assert.match(silent.reason.message, /timed out/i);
 });

@@ -38,9 +38,14 @@ class Clock {
   }
 
   fire() {
+    // The timer set for `armedAt` fired, so that deadline is reached on this clock even when the
+    // clock's `Date` says otherwise: a fake-timer setup that replaces `setTimeout` but not `Date`
+    // (jest's legacy timers, node:test's mock.timers with apis: ['setTimeout']) drives timeouts
+    // as 1.x's timer per message was driven.
+    const reached = this.armedAt
     this.timer = null
     this.armedAt = Infinity
-    const now = this.now()
+    const now = Math.max(this.now(), reached)
     const out = this.core.expire(this.id, now)
     const next = out[0]
     if (next === next) this.arm(next, now)
