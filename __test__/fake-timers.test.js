@@ -137,6 +137,18 @@ test("fake timers that replace setTimeout but not Date drive acknowledgement tim
   assert.match(later.reason.message, /timed out/i);
 });
 
+test("a timeout longer than setTimeout can wait (2^31 ms) is not reached when the capped timer fires", { timeout: 20000 }, async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"] });
+  const long = track(clusterphone.sendTo(worker, "ackNone").within(2 ** 31 + 10000).acknowledged());
+  t.mock.timers.tick(2 ** 31);
+  await flush();
+  assert.equal(long.settled, false, "must not time out before its deadline");
+  t.mock.timers.tick(10001);
+  await bounded(long.promise, "the long timeout");
+  assert.equal(long.status, "rejected");
+  assert.match(long.reason.message, /timed out/i);
+});
+
 test("a hand-written fake setTimeout without a fake Date (as jest's legacy timers) drives timeouts", { timeout: 20000 }, async () => {
   const clock = installFakeClock({ fakeDate: false });
   let silent;

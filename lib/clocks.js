@@ -19,6 +19,7 @@ class Clock {
     this.Date = globalThis.Date
     this.timer = null
     this.armedAt = Infinity
+    this.firesAt = -Infinity
     this.fire = this.fire.bind(this)
   }
 
@@ -32,17 +33,19 @@ class Clock {
     if (this.timer !== null) this.clearTimeout.call(globalThis, this.timer)
     this.armedAt = deadline
     const delay = Math.min(Math.max(deadline - now, 0), MAX_DELAY)
+    // What this clock's time is when the timer fires: the deadline, unless the delay was capped.
+    this.firesAt = now + delay
     const timer = this.setTimeout.call(globalThis, this.fire, delay)
     if (timer !== null && typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
     this.timer = timer
   }
 
   fire() {
-    // The timer set for `armedAt` fired, so that deadline is reached on this clock even when the
-    // clock's `Date` says otherwise: a fake-timer setup that replaces `setTimeout` but not `Date`
-    // (jest's legacy timers, node:test's mock.timers with apis: ['setTimeout']) drives timeouts
-    // as 1.x's timer per message was driven.
-    const reached = this.armedAt
+    // The timer fired, so the time it was set for is reached on this clock even when the clock's
+    // `Date` says otherwise: a fake-timer setup that replaces `setTimeout` but not `Date` (jest's
+    // legacy timers, node:test's mock.timers with apis: ['setTimeout']) drives timeouts as 1.x's
+    // timer per message was driven.
+    const reached = this.firesAt
     this.timer = null
     this.armedAt = Infinity
     const now = Math.max(this.now(), reached)
