@@ -280,3 +280,34 @@ test("an acknowledgement that arrives in time wins over the timeout and only set
   await flush();
   assert.equal(cb.mock.callCount(), 1);
 });
+
+test(
+  "an acknowledgement promise nobody handles never ends the process when it rejects (timeout, error acknowledgement, worker died, sent or queued)",
+  { timeout: 20000, skip: ORACLE && "1.0.1's bluebird reports these through its own 'Unhandled rejection' printing" },
+  async () => {
+    // Without the library marking its own promises handled, each of these would be an unhandled
+    // rejection: the end of a primary with no listener (Node's default since 15), and a failed
+    // test under node:test, which listens itself.
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(String(reason && reason.message));
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const doomed = fork("worker.js");
+      const neverReady = fork("worker.js", { env: { CP_LOAD: "signal" } });
+      await online(doomed);
+      clusterphone.sendTo(worker, "ackNone").within(50).acknowledged(); // times out
+      clusterphone.sendTo(worker, "noSuchCommand").ackd(); // error acknowledgement
+      clusterphone.sendTo(doomed, "ackNone").acknowledged(); // sent, then the worker dies
+      clusterphone.sendTo(neverReady, "ackNone").acknowledged(); // queued, then the worker dies
+      const died = [doomed, neverReady].map((w) => new Promise((resolve) => w.once("exit", resolve)));
+      doomed.process.kill("SIGKILL");
+      neverReady.process.kill("SIGKILL");
+      await bounded(Promise.all(died), "the two workers to exit");
+      await sleep(200);
+      await flush();
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  },
+);

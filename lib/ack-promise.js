@@ -9,12 +9,16 @@
 // (a map change, no bytes): same heap as a native Promise. `constructor` is Promise, so `await`
 // takes its fast path too.
 
+/** Told of every `.then` (so `.catch`, `.finally`, `.error`) on these promises: lib/pending.js. */
+let thenHook = null
+
 class AckPromise extends Promise {
   static get [Symbol.species]() {
     return Promise
   }
 
   then(onFulfilled, onRejected) {
+    if (thenHook !== null) thenHook(this)
     const derived = super.then(onFulfilled, onRejected)
     Object.setPrototypeOf(derived, AckPromise.prototype)
     return derived
@@ -48,4 +52,29 @@ function create() {
   return new AckPromise(capture)
 }
 
-module.exports = { AckPromise, create, captured }
+function onThen(hook) {
+  thenHook = hook
+}
+
+const nativeThen = Promise.prototype.then
+function ignore() {}
+
+/**
+ * Gives `promise` a handler that ignores its rejection. 1.x's bluebird printed "Unhandled
+ * rejection" for an acknowledgement nobody waited on and went on; a native Promise nobody handles
+ * ends the process. So `sendTo(...).acknowledged()` with its result dropped must not take the
+ * primary down when it times out or its worker dies. Promises derived with `.then` are the
+ * caller's, under Node's usual rules. Done when rejecting, not at creation: a handler per pending
+ * acknowledgement would cost ~100 B of heap each.
+ */
+function markHandled(promise) {
+  nativeThen.call(promise, undefined, ignore)
+}
+
+/** Rejects a promise nobody could have handled yet (it is not returned yet). */
+function rejectHandled(promise, reject, reason) {
+  markHandled(promise)
+  reject(reason)
+}
+
+module.exports = { AckPromise, create, captured, onThen, markHandled, rejectHandled }

@@ -61,17 +61,17 @@ class Message {
     const promise = ackPromise.create()
     const { resolve, reject } = ackPromise.captured
     if (this.failure !== undefined) {
-      reject(this.failure)
+      ackPromise.rejectHandled(promise, reject, this.failure)
       return promise
     }
     const abortSignal = this.abortSignal
     if (abortSignal !== undefined && abortSignal.aborted) {
-      reject(errors.aborted(abortSignal.reason))
+      ackPromise.rejectHandled(promise, reject, errors.aborted(abortSignal.reason))
       return promise
     }
     const peer = this.peer
     if (peer.goneReason !== null) {
-      reject(peer.goneReason)
+      ackPromise.rejectHandled(promise, reject, peer.goneReason)
       return promise
     }
     const core = context.core
@@ -85,11 +85,11 @@ class Message {
       slot = core.watchSent(peer.lanes + this.ns.id, this.seq, deadline)
       if (slot < 0) {
         // -1: the peer went away since the send.
-        reject(peer.goneReason ?? errors.workerDied())
+        ackPromise.rejectHandled(promise, reject, peer.goneReason ?? errors.workerDied())
         return promise
       }
     }
-    pending.hold(slot, resolve, reject, this.cmd)
+    pending.hold(slot, promise, resolve, reject, this.cmd)
     // A queued message listens since signal(); a sent one from now on.
     if (abortSignal !== undefined && this.slot < 0) cancelOnAbort(slot, abortSignal)
     if (deadline < clock.armedAt) clock.arm(deadline, now)

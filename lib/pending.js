@@ -1,8 +1,20 @@
 'use strict'
-// What JavaScript keeps per core slot: the Promise's resolving functions and the command name for
+// What JavaScript keeps per core slot: the Promise, its resolving functions and the command name for
 // awaited messages, and the payload and handle for queued ones. Plain arrays indexed by slot id:
 // no object, closure or string is built per message.
 
+const ackPromise = require('./ack-promise')
+
+/**
+ * The promise of an awaited message that may have no handler yet, marked handled if it rejects
+ * (lib/ack-promise.js). A `.then` on the promise of the message held last (`.ackd().then(...)`,
+ * the usual case) clears it, so a burst of timeouts pays nothing for promises that are handled.
+ */
+const maybeUnhandled = []
+let lastHeld = -1
+ackPromise.onThen((promise) => {
+  if (lastHeld >= 0 && maybeUnhandled[lastHeld] === promise) maybeUnhandled[lastHeld] = undefined
+})
 const resolvers = []
 const rejecters = []
 const commands = []
@@ -14,8 +26,10 @@ const cleanups = []
 let count = 0
 const KEEP_LENGTH = 1024
 
-function hold(slot, resolve, reject, cmd) {
+function hold(slot, promise, resolve, reject, cmd) {
   if (rejecters[slot] === undefined && queued[slot] === undefined) count++
+  maybeUnhandled[slot] = promise
+  lastHeld = slot
   resolvers[slot] = resolve
   rejecters[slot] = reject
   commands[slot] = cmd
@@ -40,12 +54,14 @@ function commandOf(slot) {
 
 function forget(slot) {
   if (rejecters[slot] === undefined && queued[slot] === undefined) return
+  maybeUnhandled[slot] = undefined
   resolvers[slot] = undefined
   rejecters[slot] = undefined
   commands[slot] = undefined
   queued[slot] = undefined
   if (cleanups[slot] !== undefined) runCleanup(slot)
   if (--count === 0 && Math.max(rejecters.length, queued.length) > KEEP_LENGTH) {
+    maybeUnhandled.length = 0
     resolvers.length = 0
     rejecters.length = 0
     commands.length = 0
@@ -76,8 +92,11 @@ function resolve(slot, value) {
 
 function reject(slot, reason) {
   const fn = rejecters[slot]
+  const promise = maybeUnhandled[slot]
   forget(slot)
-  if (fn !== undefined) fn(reason)
+  if (fn === undefined) return
+  if (promise !== undefined) ackPromise.markHandled(promise)
+  fn(reason)
 }
 
 /** Slots JavaScript still holds something for (tests check it drains to 0). */
