@@ -67,6 +67,18 @@ test("acknowledged(cb) calls cb(null, reply) once and the promise resolves too",
   assert.equal(reply, "via callback");
 });
 
+test("acknowledged(cb) with no reply calls cb(null), one argument, as 1.x's bluebird nodeify did", { timeout: 20000 }, async (t) => {
+  let done;
+  const called = new Promise((resolve) => (done = resolve));
+  const cb = t.mock.fn(() => done());
+  const promise = clusterphone.sendTo(worker, "ackNoArgs").acknowledged(cb);
+  assert.equal(await bounded(promise, "ackNoArgs with callback"), undefined);
+  await bounded(called, "the callback");
+  await flush();
+  assert.equal(cb.mock.callCount(), 1);
+  assert.deepEqual(cb.mock.calls[0].arguments, [null]);
+});
+
 test("ackd(cb) calls cb(err) once when the acknowledgement fails", { timeout: 20000 }, async (t) => {
   let done;
   const called = new Promise((resolve) => (done = resolve));

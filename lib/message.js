@@ -124,10 +124,13 @@ function checkSignal(message, abortSignal) {
   return abortSignal
 }
 
-/** The `cb(err, reply)` form of `acknowledged(cb)`. */
+/**
+ * The `cb(err, reply)` form of `acknowledged(cb)`, called as 1.x's bluebird `nodeify` called it:
+ * `cb(null)` when there is no reply, `cb(null, reply)` otherwise, `cb(err)` on failure.
+ */
 function deliverTo(promise, cb) {
   promise.then(
-    (reply) => cb(null, reply),
+    (reply) => (reply === undefined ? cb(null) : cb(null, reply)),
     (err) => cb(err),
   )
 }
