@@ -369,6 +369,11 @@ test("malformed envelopes never crash the primary; those with a usable seq get a
     const body = cp(ack.rawSaw);
     assert.ok(body.error, `the acknowledgement of ${JSON.stringify(envelope)} is an error`);
     assertAckShape(body, JSON.stringify(envelope));
+    const { error } = body;
+    assert.ok(
+      typeof error === "string" || (typeof error.msg === "string" && typeof error.origMessage === "string" && typeof error.origStack === "string"),
+      `the error of ${JSON.stringify(envelope)} has 1.x's shape: ${JSON.stringify(error)}`,
+    );
   }
   // and the primary still sends and receives normally
   const ready = rawWorker();

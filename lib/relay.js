@@ -42,7 +42,7 @@ function onRelay(from, internalName, seq, request, openNamespace) {
   const workers = cluster.workers ?? {}
   const target = Number.isSafeInteger(body.to) ? workers[body.to] : undefined
   if (target === undefined || peers.isWorkerGone(target)) {
-    answer(null, { msg: `No live worker with id ${body.to}.`, code: errors.CODES.UNKNOWN_WORKER })
+    answer(null, relayError(`No live worker with id ${body.to}.`, errors.CODES.UNKNOWN_WORKER))
     return
   }
   let message
@@ -50,7 +50,7 @@ function onRelay(from, internalName, seq, request, openNamespace) {
     const record = openNamespace(typeof body.ns === 'string' ? body.ns : '')
     message = send.sendToWorker(record, target, body.cmd, body.payload, undefined, false, from.target.id)
   } catch (err) {
-    answer(null, { msg: err.message, code: err.code })
+    answer(null, relayError(err.message, err.code))
     return
   }
   if (!awaited) return
@@ -61,6 +61,11 @@ function onRelay(from, internalName, seq, request, openNamespace) {
       (reply) => answer(reply, undefined),
       (err) => answer(null, { msg: err.message, origMessage: err.origMessage, origStack: err.origStack, code: err.code }),
     )
+}
+
+/** An error acknowledgement in 1.x's shape ({ msg, origMessage, origStack }), with 2.x's code. */
+function relayError(msg, code) {
+  return { msg, origMessage: msg, origStack: '', code }
 }
 
 module.exports = { sendToWorker, onRelay }
