@@ -157,6 +157,12 @@ test("sendToWorker(): relayed by the primary, the handler sees the sender's id, 
   assert.equal(failed.error.code, "ERR_CLUSTERPHONE_HANDLER");
   assert.equal(failed.error.origMessage, "handler failure");
 
+  // The library's own errors travel in 1.x's error-acknowledgement shape too (origMessage set).
+  const unhandled = await relay(a, { to: b.id, cmd: "noSuchCommand" });
+  assert.equal(unhandled.error.code, "ERR_CLUSTERPHONE_UNHANDLED");
+  assert.match(unhandled.error.message, /unhandled message type/i);
+  assert.equal(unhandled.error.origMessage, unhandled.error.message);
+
   const unknown = await relay(a, { to: 9999, cmd: "whoSent" });
   assert.equal(unknown.error.code, "ERR_CLUSTERPHONE_UNKNOWN_WORKER");
   assert.match(unknown.error.message, /9999/);

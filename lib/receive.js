@@ -173,14 +173,22 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   if (typeof then !== 'function') return
   if (settled) {
     console.log(`WARNING: Handler for ${cmd} invoked node-style acknowledgement callback, but then returned a promise. Ignoring the promise.`)
-    // Ignored means ignored: its rejection must not end the process as an unhandled one.
-    if (result instanceof Promise) then.call(result, undefined, ignoreRejection)
+    // Ignored means ignored: its rejection must not end the process as an unhandled one. The
+    // native `then`, not one the promise may have been given: nothing of the user's runs here.
+    if (result instanceof Promise) {
+      try {
+        nativeThen.call(result, undefined, ignoreRejection)
+      } catch {
+        // A subclass whose species constructor throws: nothing more to do for it.
+      }
+    }
     return
   }
   settled = true
   follow(peer, nsName, seq, result, then)
 }
 
+const nativeThen = Promise.prototype.then
 function ignoreRejection() {}
 
 /** What 1.x printed for a thrown value: its `stack` (undefined for most non-Errors). */

@@ -59,7 +59,7 @@ function onRelay(from, internalName, seq, request, openNamespace) {
     .acknowledged()
     .then(
       (reply) => answer(reply, undefined),
-      (err) => answer(null, { msg: err.message, origMessage: err.origMessage, origStack: err.origStack, code: err.code }),
+      (err) => answer(null, { msg: err.message, origMessage: err.origMessage ?? err.message, origStack: err.origStack ?? '', code: err.code }),
     )
 }
 
