@@ -23,6 +23,21 @@ function bounded(promise, what, ms = 5000) {
 }
 
 /**
+ * Ticks `timers` (node:test's mock timers or a fake clock below) by `before` ms, after which the
+ * tracked acknowledgement must still be pending, then by `after` more, by which it must have timed
+ * out.
+ */
+async function timesOutBetween(timers, state, before, after, what, pendingMessage) {
+  timers.tick(before);
+  await flush();
+  assert.equal(state.settled, false, pendingMessage);
+  timers.tick(after);
+  await bounded(state.promise, what);
+  assert.equal(state.status, "rejected");
+  assert.match(state.reason.message, /timed out/i);
+}
+
+/**
  * A tiny stand-in for sinon 1.x's fake timers (lolex 1.x): it replaces the
  * globals setTimeout, clearTimeout and Date, starts the clock at the epoch,
  * returns { id, ref, unref } timer objects as lolex does under Node, and, like
@@ -109,26 +124,14 @@ test("node:test mock.timers (setTimeout and Date) drive acknowledgement timeouts
   assert.equal(answered.status, "fulfilled");
   assert.equal(answered.value, "real reply");
 
-  t.mock.timers.tick(4999);
-  await flush();
-  assert.equal(silent.settled, false, "must not time out before its deadline");
-  t.mock.timers.tick(2);
-  await bounded(silent.promise, "the mocked timeout");
-  assert.equal(silent.status, "rejected");
-  assert.match(silent.reason.message, /timed out/i);
+  await timesOutBetween(t.mock.timers, silent, 4999, 2, "the mocked timeout", "must not time out before its deadline");
 });
 
 test("fake timers that replace setTimeout but not Date drive acknowledgement timeouts too (mock.timers apis: ['setTimeout'])", { timeout: 20000 }, async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout"] });
   const silent = track(clusterphone.sendTo(worker, "ackNone").within(5000).acknowledged());
   const later = track(clusterphone.sendTo(worker, "ackNone").within(8000).acknowledged());
-  t.mock.timers.tick(4999);
-  await flush();
-  assert.equal(silent.settled, false, "must not time out before its deadline");
-  t.mock.timers.tick(2);
-  await bounded(silent.promise, "the timeout on mocked setTimeout and the real Date");
-  assert.equal(silent.status, "rejected");
-  assert.match(silent.reason.message, /timed out/i);
+  await timesOutBetween(t.mock.timers, silent, 4999, 2, "the timeout on mocked setTimeout and the real Date", "must not time out before its deadline");
   await flush();
   assert.equal(later.settled, false, "a later deadline is not reached with the first");
   t.mock.timers.tick(3000);
@@ -140,13 +143,7 @@ test("fake timers that replace setTimeout but not Date drive acknowledgement tim
 test("a timeout longer than setTimeout can wait (2^31 ms) is not reached when the capped timer fires (fake setTimeout, real Date)", { timeout: 20000 }, async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout"] });
   const long = track(clusterphone.sendTo(worker, "ackNone").within(2 ** 31 + 10000).acknowledged());
-  t.mock.timers.tick(2 ** 31);
-  await flush();
-  assert.equal(long.settled, false, "must not time out before its deadline");
-  t.mock.timers.tick(10001);
-  await bounded(long.promise, "the long timeout");
-  assert.equal(long.status, "rejected");
-  assert.match(long.reason.message, /timed out/i);
+  await timesOutBetween(t.mock.timers, long, 2 ** 31, 10001, "the long timeout", "must not time out before its deadline");
 });
 
 test("a hand-written fake setTimeout without a fake Date (as jest's legacy timers) drives timeouts", { timeout: 20000 }, async () => {
@@ -171,13 +168,7 @@ test("the timeout starts when acknowledged() is called, not at send", { timeout:
   const msg = clusterphone.sendTo(worker, "ackNone");
   t.mock.timers.tick(800); // same turn: within/acknowledged are still valid
   const silent = track(msg.within(1000).acknowledged());
-  t.mock.timers.tick(999);
-  await flush();
-  assert.equal(silent.settled, false, "the 800 ms before acknowledged() must not count");
-  t.mock.timers.tick(2);
-  await bounded(silent.promise, "the mocked timeout");
-  assert.equal(silent.status, "rejected");
-  assert.match(silent.reason.message, /timed out/i);
+  await timesOutBetween(t.mock.timers, silent, 999, 2, "the mocked timeout", "the 800 ms before acknowledged() must not count");
 });
 
 test("ackTimeout (the default timeout) is driven by mocked timers too", { timeout: 20000 }, async (t) => {
@@ -189,26 +180,14 @@ test("ackTimeout (the default timeout) is driven by mocked timers too", { timeou
   } finally {
     clusterphone.ackTimeout = 10000;
   }
-  t.mock.timers.tick(2999);
-  await flush();
-  assert.equal(silent.settled, false);
-  t.mock.timers.tick(2);
-  await bounded(silent.promise, "the mocked default timeout");
-  assert.equal(silent.status, "rejected");
-  assert.match(silent.reason.message, /timed out/i);
+  await timesOutBetween(t.mock.timers, silent, 2999, 2, "the mocked default timeout");
 });
 
 test("a queued message's acknowledgement times out while the worker is still not ready", { timeout: 20000 }, async (t) => {
   const late = fork("worker.js", { env: { CP_LOAD: "signal" } });
   t.mock.timers.enable({ apis: ["setTimeout", "Date"] });
   const queued = track(clusterphone.sendTo(late, "record", "expired").within(1000).acknowledged());
-  t.mock.timers.tick(999);
-  await flush();
-  assert.equal(queued.settled, false);
-  t.mock.timers.tick(2);
-  await bounded(queued.promise, "the queued message's timeout");
-  assert.equal(queued.status, "rejected");
-  assert.match(queued.reason.message, /timed out/i);
+  await timesOutBetween(t.mock.timers, queued, 999, 2, "the queued message's timeout");
 });
 
 test(
@@ -254,13 +233,7 @@ test(
       assert.equal(beforeAnswered.status, "fulfilled");
       assert.equal(beforeAnswered.value, "early");
 
-      clock.tick(999);
-      await flush();
-      assert.equal(during.settled, false, "must not time out before its fake deadline");
-      clock.tick(2);
-      await bounded(during.promise, "the timeout under the fake clock");
-      assert.equal(during.status, "rejected");
-      assert.match(during.reason.message, /timed out/i);
+      await timesOutBetween(clock, during, 999, 2, "the timeout under the fake clock", "must not time out before its fake deadline");
     } finally {
       clock.restore();
     }
