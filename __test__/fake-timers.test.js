@@ -140,11 +140,15 @@ test("fake timers that replace setTimeout but not Date drive acknowledgement tim
   assert.match(later.reason.message, /timed out/i);
 });
 
-test("a timeout longer than setTimeout can wait (2^31 ms) is not reached when the capped timer fires (fake setTimeout, real Date)", { timeout: 20000 }, async (t) => {
-  t.mock.timers.enable({ apis: ["setTimeout"] });
-  const long = track(clusterphone.sendTo(worker, "ackNone").within(2 ** 31 + 10000).acknowledged());
-  await timesOutBetween(t.mock.timers, long, 2 ** 31, 10001, "the long timeout", "must not time out before its deadline");
-});
+test(
+  "a timeout longer than setTimeout can wait (2^31 ms) is not reached when the capped timer fires (fake setTimeout, real Date)",
+  { timeout: 20000, skip: ORACLE && "1.0.1 differs: its setTimeout overflows and times out after 1 ms" },
+  async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const long = track(clusterphone.sendTo(worker, "ackNone").within(2 ** 31 + 10000).acknowledged());
+    await timesOutBetween(t.mock.timers, long, 2 ** 31, 10001, "the long timeout", "must not time out before its deadline");
+  },
+);
 
 test("a hand-written fake setTimeout without a fake Date (as jest's legacy timers) drives timeouts", { timeout: 20000 }, async () => {
   const clock = installFakeClock({ fakeDate: false });
