@@ -60,7 +60,8 @@ const nativeThen = Promise.prototype.then
 function ignore() {}
 
 /**
- * Gives `promise` a handler that ignores its rejection. 1.x's bluebird printed "Unhandled
+ * Gives `promise` a handler that ignores its rejection, through the native `then` (nothing of a
+ * caller's runs: a promise may have been given its own `then`). 1.x's bluebird printed "Unhandled
  * rejection" for an acknowledgement nobody waited on and went on; a native Promise nobody handles
  * ends the process. So `sendTo(...).acknowledged()` with its result dropped must not take the
  * primary down when it times out or its worker dies. Promises derived with `.then` are the

@@ -4,6 +4,7 @@
 
 const context = require('./context')
 const pending = require('./pending')
+const ackPromise = require('./ack-promise')
 const peers = require('./peers')
 const errors = require('./errors')
 const debug = require('./debug')
@@ -173,11 +174,10 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   if (typeof then !== 'function') return
   if (settled) {
     console.log(`WARNING: Handler for ${cmd} invoked node-style acknowledgement callback, but then returned a promise. Ignoring the promise.`)
-    // Ignored means ignored: its rejection must not end the process as an unhandled one. The
-    // native `then`, not one the promise may have been given: nothing of the user's runs here.
+    // Ignored means ignored: its rejection must not end the process as an unhandled one.
     if (result instanceof Promise) {
       try {
-        nativeThen.call(result, undefined, ignoreRejection)
+        ackPromise.markHandled(result)
       } catch {
         // A subclass whose species constructor throws: nothing more to do for it.
       }
@@ -187,9 +187,6 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   settled = true
   follow(peer, nsName, seq, result, then)
 }
-
-const nativeThen = Promise.prototype.then
-function ignoreRejection() {}
 
 /** What 1.x printed for a thrown value: its `stack` (undefined for most non-Errors). */
 function stackOf(err) {

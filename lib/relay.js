@@ -59,13 +59,16 @@ function onRelay(from, internalName, seq, request, openNamespace) {
     .acknowledged()
     .then(
       (reply) => answer(reply, undefined),
-      (err) => answer(null, { msg: err.message, origMessage: err.origMessage ?? err.message, origStack: err.origStack ?? '', code: err.code }),
+      (err) => answer(null, relayError(err.message, err.code, err.origMessage, err.origStack)),
     )
 }
 
-/** An error acknowledgement in 1.x's shape ({ msg, origMessage, origStack }), with 2.x's code. */
-function relayError(msg, code) {
-  return { msg, origMessage: msg, origStack: '', code }
+/**
+ * An error acknowledgement in 1.x's shape ({ msg, origMessage, origStack }), with 2.x's code; the
+ * library's own errors have no original message or stack of a handler, so theirs stand in.
+ */
+function relayError(msg, code, origMessage, origStack) {
+  return { msg, origMessage: origMessage ?? msg, origStack: origStack ?? '', code }
 }
 
 module.exports = { sendToWorker, onRelay }
