@@ -220,6 +220,21 @@ pub fn core_expire(clock: u32, now: f64) -> Float64Array {
     Float64Array::new(out)
 }
 
+/// The one awaited message in `slot` timed out on its own timer. Returns `[peer, ns, seq]`, or
+/// nothing when the slot holds no awaited message any more.
+#[napi]
+pub fn core_expire_slot(slot: u32) -> Float64Array {
+    let out = match with_core(|core| core.expire_slot(slot)) {
+        Some(expiry) => vec![
+            f64::from(expiry.peer),
+            f64::from(expiry.ns),
+            expiry.seq as f64,
+        ],
+        None => Vec::new(),
+    };
+    Float64Array::new(out)
+}
+
 /// The peer is gone: the slots held for it, in send order, all forgotten.
 #[napi]
 pub fn core_peer_gone(peer: u32) -> Uint32Array {

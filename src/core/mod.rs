@@ -360,6 +360,24 @@ impl Core {
         Expired { expired, next }
     }
 
+    /// The timeout of one awaited message whose timer is its own (fake timers, lib/clocks.js):
+    /// forgotten as `expire` forgets it, whatever its deadline says. None when `slot` holds no
+    /// awaited message (settled, cancelled or gone since).
+    pub fn expire_slot(&mut self, slot: SlotId) -> Option<Expiry> {
+        let entry = self.slots.get(slot)?;
+        if entry.state == (SlotState::Queued { awaited: false }) {
+            return None;
+        }
+        let expiry = Expiry {
+            slot,
+            peer: entry.peer,
+            ns: entry.ns.into(),
+            seq: entry.seq,
+        };
+        self.cancel(slot);
+        Some(expiry)
+    }
+
     /// The earliest live deadline of `clock`.
     pub fn next_deadline(&mut self, clock: ClockId) -> Option<f64> {
         let slots = &self.slots;

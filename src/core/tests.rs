@@ -206,6 +206,55 @@ fn settled_messages_do_not_expire() {
 }
 
 #[test]
+fn a_message_expires_alone_on_its_own_timer() {
+    let World {
+        mut core,
+        ns,
+        clock,
+    } = world();
+    let ready = core.add_peer(true);
+    let waiting = core.add_peer(false);
+    let early = core
+        .watch_sent(ready, ns, 1, at(clock, 100.0))
+        .expect("watch");
+    let late = core
+        .watch_sent(ready, ns, 2, at(clock, 50.0))
+        .expect("watch");
+    let Ok(Sent::Queued {
+        slot: queued, seq, ..
+    }) = core.send(waiting, ns, false, false)
+    else {
+        panic!("queued");
+    };
+    assert_eq!(core.expire_slot(queued), None, "nobody awaits it");
+    core.watch_queued(queued, at(clock, 10.0))
+        .expect("watch queued");
+
+    // Only the slot named expires, whatever the other deadlines say.
+    let expiry = core.expire_slot(early).expect("awaited");
+    assert_eq!(
+        (expiry.slot, expiry.peer, expiry.ns, expiry.seq),
+        (early, ready, ns, 1)
+    );
+    assert_eq!(core.expire_slot(early), None, "once");
+    assert_eq!(core.settle(ready, ns, 1), None);
+    assert!(
+        core.settle(ready, ns, 2).is_some(),
+        "the other still awaits"
+    );
+    assert_eq!(core.expire_slot(late), None, "settled");
+
+    let expiry = core.expire_slot(queued).expect("awaited while queued");
+    assert_eq!((expiry.peer, expiry.seq), (waiting, seq));
+    assert!(
+        core.announce(waiting, Some(ns)).flushed.is_empty(),
+        "never sent late"
+    );
+    assert_eq!(core.stats().slots, 0);
+    assert!(core.expire(clock, CLOCK_NOW + 1_000.0).expired.is_empty());
+}
+
+#[test]
 fn a_gone_peer_hands_back_everything_and_leaves_no_state() {
     let World {
         mut core,
