@@ -4,7 +4,7 @@
 // whatever setTimeout / Date the global object holds when they are used, so
 // fake-timer libraries control them.
 
-const { test, before, after } = require("node:test");
+const { test, before, after, mock } = require("node:test");
 const assert = require("node:assert/strict");
 
 const clusterphone = require(process.env.CLUSTERPHONE_IMPL || require("node:path").join(__dirname, ".."));
@@ -107,6 +107,14 @@ function installFakeClock({ fakeDate = true } = {}) {
       now = target;
       if (firstError) throw firstError;
     },
+    /** Timers still waiting to fire. */
+    count() {
+      return timers.size;
+    },
+    /** Drops every timer and keeps the same functions, as jest.clearAllTimers() and sinon's clock.reset() do. */
+    dropAllTimers() {
+      timers.clear();
+    },
     restore() {
       globalThis.setTimeout = real.setTimeout;
       globalThis.clearTimeout = real.clearTimeout;
@@ -132,14 +140,91 @@ test("fake timers that replace setTimeout but not Date drive acknowledgement tim
   const silent = track(clusterphone.sendTo(worker, "ackNone").within(5000).acknowledged());
   const later = track(clusterphone.sendTo(worker, "ackNone").within(8000).acknowledged());
   await timesOutBetween(t.mock.timers, silent, 4999, 2, "the timeout on mocked setTimeout and the real Date", "must not time out before its deadline");
+  await timesOutBetween(t.mock.timers, later, 2998, 2, "the later timeout", "a later deadline is not reached with the first");
+});
+
+test("fake setTimeout without a fake Date: each deadline counts from the fake time its acknowledged() was called", { timeout: 20000 }, async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const first = track(clusterphone.sendTo(worker, "ackNone").within(1000).acknowledged());
+  t.mock.timers.tick(900);
+  // Due at fake 1400, though the real Date puts its deadline before the first one's.
+  const second = track(clusterphone.sendTo(worker, "ackNone").within(500).acknowledged());
+  await timesOutBetween(t.mock.timers, first, 99, 2, "the first timeout", "the first must not time out before fake 1000");
   await flush();
-  assert.equal(later.settled, false, "a later deadline is not reached with the first");
-  // Its deadline comes from the real Date, read a few real ms after the first one's on a busy
-  // host, and fake time does not see those ms (README, Decisions): 100 fake ms of slack for them.
-  t.mock.timers.tick(3000 + 100);
-  await bounded(later.promise, "the later timeout");
-  assert.equal(later.status, "rejected");
-  assert.match(later.reason.message, /timed out/i);
+  assert.equal(second.settled, false, "the second is due at fake 1400, not with the first");
+  await timesOutBetween(t.mock.timers, second, 398, 2, "the second timeout", "the second must not time out before fake 1400");
+});
+
+test("node:test's global mock.timers enabled again after reset() (the same setTimeout, its timers dropped) still drives timeouts", { timeout: 20000 }, async () => {
+  for (const apis of [["setTimeout"], ["setTimeout", "Date"]]) {
+    mock.timers.enable({ apis });
+    try {
+      // Arms the clock's timer, then reset() drops it with the acknowledgement already settled.
+      const answered = track(clusterphone.sendTo(worker, "echo", "first cycle").within(5000).acknowledged());
+      await bounded(answered.promise, "the echo of the first cycle");
+      assert.equal(answered.status, "fulfilled");
+    } finally {
+      mock.timers.reset();
+    }
+    mock.timers.enable({ apis });
+    try {
+      const silent = track(clusterphone.sendTo(worker, "ackNone").within(5000).acknowledged());
+      await timesOutBetween(mock.timers, silent, 4999, 2, `the second cycle's timeout (${apis})`, "must not time out before its deadline");
+    } finally {
+      mock.timers.reset();
+    }
+  }
+});
+
+test("a fake clock that drops all its timers (jest.clearAllTimers, sinon clock.reset) still drives later timeouts", { timeout: 20000 }, async () => {
+  const clock = installFakeClock();
+  try {
+    const answered = track(clusterphone.sendTo(worker, "echo", "before the drop").within(1000).acknowledged());
+    await bounded(answered.promise, "the echo before the drop");
+    assert.equal(answered.status, "fulfilled");
+    clock.dropAllTimers();
+    const silent = track(clusterphone.sendTo(worker, "ackNone").within(1000).acknowledged());
+    await timesOutBetween(clock, silent, 999, 2, "the timeout after the drop", "must not time out before its deadline");
+  } finally {
+    clock.restore();
+  }
+});
+
+test(
+  "an aborted acknowledgement leaves neither its fake timer nor its abort listener behind",
+  { timeout: 20000, skip: ORACLE && "2.x only: signal()" },
+  async () => {
+    const { getEventListeners } = require("node:events");
+    const clock = installFakeClock();
+    try {
+      const controller = new AbortController();
+      const aborted = track(clusterphone.sendTo(worker, "ackNone").within(1000).signal(controller.signal).acknowledged());
+      controller.abort();
+      await bounded(aborted.promise, "the aborted acknowledgement");
+      assert.equal(aborted.status, "rejected");
+      assert.equal(aborted.reason.name, "AbortError");
+      assert.equal(clock.count(), 0, "the aborted message's timer is cleared");
+
+      const unused = new AbortController();
+      const silent = track(clusterphone.sendTo(worker, "ackNone").within(1000).signal(unused.signal).acknowledged());
+      await timesOutBetween(clock, silent, 999, 2, "the timeout of a message with a signal", "must not time out before its deadline");
+      assert.equal(getEventListeners(unused.signal, "abort").length, 0, "the timed-out message's abort listener is removed");
+    } finally {
+      clock.restore();
+    }
+  },
+);
+
+test("a settled acknowledgement leaves no fake timer behind", { timeout: 20000 }, async () => {
+  const clock = installFakeClock();
+  try {
+    const answered = track(clusterphone.sendTo(worker, "echo", "settled").within(1000).acknowledged());
+    await bounded(answered.promise, "the echo");
+    assert.equal(answered.status, "fulfilled");
+    assert.equal(clock.count(), 0);
+  } finally {
+    clock.restore();
+  }
 });
 
 test(

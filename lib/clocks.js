@@ -6,6 +6,13 @@
 // message then gets a clock of its own, with its own core deadline heap and its own timer, so a
 // deadline is only ever compared with the time it was set in, and no timer is left armed on a
 // clock that is gone. Nothing is captured at load.
+//
+// Fake timers get a timer per awaited message instead, as 1.x gave every message. A fake clock can
+// drop every timer it holds and keep its functions (node:test's mock.timers.reset(), jest's
+// clearAllTimers(), sinon's clock.reset()), which would leave the clock's one timer unarmed for
+// good; and a fake `setTimeout` without a fake `Date` tells its time only by firing its timers.
+
+const pending = require('./pending')
 
 const MAX_DELAY = 0x7fffffff // setTimeout fires at once for anything longer
 
@@ -21,6 +28,7 @@ class Clock {
     this.armedAt = Infinity
     this.firesAt = -Infinity
     this.fire = this.fire.bind(this)
+    this.timerPerMessage = !isNodeTimer(this.setTimeout, this.clearTimeout)
   }
 
   now() {
@@ -35,16 +43,37 @@ class Clock {
     const delay = Math.min(Math.max(deadline - now, 0), MAX_DELAY)
     // What this clock's time is when the timer fires: the deadline, unless the delay was capped.
     this.firesAt = now + delay
-    const timer = this.setTimeout.call(globalThis, this.fire, delay)
-    if (timer !== null && typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
-    this.timer = timer
+    this.timer = unref(this.setTimeout.call(globalThis, this.fire, delay))
+  }
+
+  /**
+   * Fake timers: the message in `slot` times out `timeout` ms from now on a timer of its own,
+   * cleared when the message is forgotten (settled, cancelled, peer gone).
+   */
+  armFor(slot, timeout) {
+    const clock = this
+    let left = timeout
+    let timer
+    function wait() {
+      const delay = Math.min(left, MAX_DELAY)
+      left -= delay
+      timer = unref(clock.setTimeout.call(globalThis, left > 0 ? wait : expire, delay))
+    }
+    function expire() {
+      timer = undefined
+      const out = clock.core.expireSlot(slot)
+      if (out.length > 0) clock.onExpired(slot, out[0], out[1], out[2])
+    }
+    wait()
+    pending.alsoOnForget(slot, () => {
+      if (timer !== undefined) clock.clearTimeout.call(globalThis, timer)
+    })
   }
 
   fire() {
     // The timer fired, so the time it was set for is reached on this clock even when the clock's
-    // `Date` says otherwise: a fake-timer setup that replaces `setTimeout` but not `Date` (jest's
-    // legacy timers, node:test's mock.timers with apis: ['setTimeout']) drives timeouts as 1.x's
-    // timer per message was driven.
+    // `Date` says otherwise: with a fake `Date` that stands still and Node's timers, deadlines
+    // pass on Node's time, as 1.x's timer per message passed them.
     const reached = this.firesAt
     this.timer = null
     this.armedAt = Infinity
@@ -62,6 +91,21 @@ class Clock {
       Error.stackTraceLimit = stackTraceLimit
     }
   }
+}
+
+function unref(timer) {
+  if (timer !== null && typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
+  return timer
+}
+
+function noop() {}
+
+/** Whether `setTimeout` hands out Node's own timers (lib/timers.js `Timeout`), which only their holder can clear. */
+function isNodeTimer(setTimeout, clearTimeout) {
+  const probe = setTimeout.call(globalThis, noop, MAX_DELAY)
+  const own = probe !== null && typeof probe === 'object' && typeof probe._idleTimeout === 'number' && typeof probe._onTimeout === 'function'
+  clearTimeout.call(globalThis, probe)
+  return own
 }
 
 class Clocks {

@@ -125,6 +125,7 @@ function createCore() {
     announce: binding.coreAnnounce,
     cancel: binding.coreCancel,
     expire: binding.coreExpire,
+    expireSlot: binding.coreExpireSlot,
     peerGone: binding.corePeerGone,
     stats: binding.coreStats,
   }

@@ -76,6 +76,21 @@ function onForget(slot, fn) {
   cleanups[slot] = fn
 }
 
+/**
+ * Runs `fn` too when `slot` is forgotten, after what `onForget` registered. Only for what comes
+ * after `acknowledged()` (a fake timer's clearing), when no `signal()` can replace that any more.
+ */
+function alsoOnForget(slot, fn) {
+  const first = cleanups[slot]
+  cleanups[slot] =
+    first === undefined
+      ? fn
+      : () => {
+          first()
+          fn()
+        }
+}
+
 /** Runs and drops what `onForget` registered for `slot`, if anything. */
 function runCleanup(slot) {
   const cleanup = cleanups[slot]
@@ -104,4 +119,4 @@ function held() {
   return count
 }
 
-module.exports = { hold, isAwaited, queue, queuedMessage, commandOf, forget, onForget, resolve, reject, held }
+module.exports = { hold, isAwaited, queue, queuedMessage, commandOf, forget, onForget, alsoOnForget, resolve, reject, held }
