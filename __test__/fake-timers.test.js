@@ -41,9 +41,11 @@ async function timesOutBetween(timers, state, before, after, what, pendingMessag
  * A tiny stand-in for sinon 1.x's fake timers (lolex 1.x): it replaces the
  * globals setTimeout, clearTimeout and Date, starts the clock at the epoch,
  * returns { id, ref, unref } timer objects as lolex does under Node, and, like
- * lolex, silently ignores clearTimeout() of a timer it did not create.
+ * lolex, silently ignores clearTimeout() of a timer it did not create. With `fakeClearTimeout:
+ * false` it leaves clearTimeout alone (sinon's `toFake: ['setTimeout']`), so its timers are never
+ * cleared.
  */
-function installFakeClock({ fakeDate = true } = {}) {
+function installFakeClock({ fakeDate = true, fakeClearTimeout: fakeClear = true } = {}) {
   const real = {
     setTimeout: globalThis.setTimeout,
     clearTimeout: globalThis.clearTimeout,
@@ -78,7 +80,7 @@ function installFakeClock({ fakeDate = true } = {}) {
   }
 
   globalThis.setTimeout = fakeSetTimeout;
-  globalThis.clearTimeout = fakeClearTimeout;
+  if (fakeClear) globalThis.clearTimeout = fakeClearTimeout;
   if (fakeDate) globalThis.Date = ClockDate;
 
   return {
@@ -212,6 +214,50 @@ test(
     } finally {
       clock.restore();
     }
+  },
+);
+
+test("a fake setTimeout without its clearTimeout: a settled message's timer, still armed, never times out the next message", { timeout: 20000 }, async () => {
+  const clock = installFakeClock({ fakeClearTimeout: false });
+  try {
+    const answered = track(clusterphone.sendTo(worker, "echo", "first").within(1000).acknowledged());
+    await bounded(answered.promise, "the echo");
+    assert.equal(answered.status, "fulfilled");
+    assert.equal(clock.count(), 1, "only the settled message's own timer (real clearTimeout cannot clear a fake one)");
+    // Likely in the slot the first one left; the first's timer fires at fake 1000.
+    const silent = track(clusterphone.sendTo(worker, "ackNone").within(5000).acknowledged());
+    await timesOutBetween(clock, silent, 4999, 2, "the second timeout", "the first message's timer must not time out the second");
+  } finally {
+    clock.restore();
+  }
+});
+
+test("node:test's global mock.timers: a reply that arrives while they are off, then enable() again: later timeouts still fire", { timeout: 20000 }, async () => {
+  for (const apis of [["setTimeout"], ["setTimeout", "Date"]]) {
+    mock.timers.enable({ apis });
+    const old = track(clusterphone.sendTo(worker, "ackLater", "late").within(5000).acknowledged());
+    mock.timers.reset();
+    await bounded(old.promise, "the reply while mock timers are off");
+    assert.equal(old.status, "fulfilled");
+    mock.timers.enable({ apis });
+    try {
+      const fresh = track(clusterphone.sendTo(worker, "ackNone").within(1000).acknowledged());
+      await timesOutBetween(mock.timers, fresh, 999, 2, `the timeout after enable() (${apis})`, "must not time out before its deadline");
+    } finally {
+      mock.timers.reset();
+    }
+  }
+});
+
+test(
+  "a timeout over 2^31 ms passed in one tick of node:test's mock timers (setTimeout and Date) fires at its deadline",
+  { timeout: 20000, skip: ORACLE && "1.0.1 differs: its setTimeout overflows and times out after 1 ms" },
+  async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout", "Date"] });
+    const long = track(clusterphone.sendTo(worker, "ackNone").within(2 ** 31 + 10000).acknowledged());
+    // One tick passes the capped timer and all but 1 ms of the rest; node:test moves Date to the
+    // tick's end before the capped timer fires.
+    await timesOutBetween(t.mock.timers, long, 2 ** 31 + 9999, 2, "the long timeout", "must not time out before its deadline");
   },
 );
 

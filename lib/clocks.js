@@ -1,16 +1,18 @@
 'use strict'
-// Timers for acknowledgement deadlines: one JavaScript timer per clock, not per message.
+// Timers for acknowledgement deadlines: on Node's timers, one JavaScript timer per clock, not per
+// message.
 //
 // A clock is the `setTimeout`/`clearTimeout`/`Date` found on the global object when a message is
 // awaited. Fake timers (sinon, node:test mock timers, jest) replace those globals; the next awaited
-// message then gets a clock of its own, with its own core deadline heap and its own timer, so a
-// deadline is only ever compared with the time it was set in, and no timer is left armed on a
-// clock that is gone. Nothing is captured at load.
+// message then gets a clock of its own, so a deadline is only ever compared with the time it was
+// set in. Nothing is captured at load.
 //
-// Fake timers get a timer per awaited message instead, as 1.x gave every message. A fake clock can
-// drop every timer it holds and keep its functions (node:test's mock.timers.reset(), jest's
-// clearAllTimers(), sinon's clock.reset()), which would leave the clock's one timer unarmed for
-// good; and a fake `setTimeout` without a fake `Date` tells its time only by firing its timers.
+// A clock's first awaited message gets a timer of its own. When that timer is Node's `Timeout`,
+// the clock's later deadlines go on its core deadline heap, served by one timer. Otherwise the
+// clock is a fake one and every awaited message keeps a timer of its own, as 1.x gave each: a fake
+// clock can drop every timer it holds and keep its functions (node:test's mock.timers.reset(),
+// jest's clearAllTimers(), sinon's clock.reset()), which would leave one shared timer unarmed for
+// good, and a fake `setTimeout` without a fake `Date` tells its time only by firing its timers.
 
 const pending = require('./pending')
 
@@ -28,7 +30,8 @@ class Clock {
     this.armedAt = Infinity
     this.firesAt = -Infinity
     this.fire = this.fire.bind(this)
-    this.timerPerMessage = !isNodeTimer(this.setTimeout, this.clearTimeout)
+    /** Until a timer of this clock shows it is Node's own. */
+    this.timerPerMessage = true
   }
 
   now() {
@@ -47,26 +50,40 @@ class Clock {
   }
 
   /**
-   * Fake timers: the message in `slot` times out `timeout` ms from now on a timer of its own,
-   * cleared when the message is forgotten (settled, cancelled, peer gone).
+   * Fake timers (and a clock's first message, until its timer shows Node's `Timeout`): the message
+   * held in `slot` with `reject` (lib/pending.js) times out `timeout` ms from now, at `deadline`
+   * on this clock's `Date`, on a timer of its own.
    */
-  armFor(slot, timeout) {
+  armFor(slot, reject, deadline, timeout) {
     const clock = this
     let left = timeout
     let timer
     function wait() {
       const delay = Math.min(left, MAX_DELAY)
       left -= delay
-      timer = unref(clock.setTimeout.call(globalThis, left > 0 ? wait : expire, delay))
+      timer = unref(clock.setTimeout.call(globalThis, left > 0 ? waitMore : expire, delay))
+    }
+    function waitMore() {
+      // A fake `Date` may already be past the capped delay (node:test moves it to the end of a
+      // tick before firing); a real one, beside a fake `setTimeout`, is not: the count decides.
+      left = Math.min(left, deadline - clock.now())
+      if (left > 0) wait()
+      else expire()
     }
     function expire() {
       timer = undefined
+      // A fake whose clearTimeout was not in place leaves the timer of a settled message armed,
+      // and its slot may hold a later message by now.
+      if (!pending.holds(slot, reject)) return
       const out = clock.core.expireSlot(slot)
       if (out.length > 0) clock.onExpired(slot, out[0], out[1], out[2])
     }
     wait()
+    if (isNodeTimeout(timer)) clock.timerPerMessage = false
     pending.alsoOnForget(slot, () => {
-      if (timer !== undefined) clock.clearTimeout.call(globalThis, timer)
+      // Only while the clock's fake is installed: another one's clearTimeout would clear its own
+      // timer of the same id, and node:test's, after a reset() dropped ours, another of its own.
+      if (timer !== undefined && globalThis.clearTimeout === clock.clearTimeout) clock.clearTimeout.call(globalThis, timer)
     })
   }
 
@@ -98,14 +115,9 @@ function unref(timer) {
   return timer
 }
 
-function noop() {}
-
-/** Whether `setTimeout` hands out Node's own timers (lib/timers.js `Timeout`), which only their holder can clear. */
-function isNodeTimer(setTimeout, clearTimeout) {
-  const probe = setTimeout.call(globalThis, noop, MAX_DELAY)
-  const own = probe !== null && typeof probe === 'object' && typeof probe._idleTimeout === 'number' && typeof probe._onTimeout === 'function'
-  clearTimeout.call(globalThis, probe)
-  return own
+/** Node's own timer (lib/timers.js `Timeout`): only its holder can clear it, nothing drops it. */
+function isNodeTimeout(timer) {
+  return timer !== null && typeof timer === 'object' && typeof timer._idleTimeout === 'number' && typeof timer._onTimeout === 'function'
 }
 
 class Clocks {

@@ -92,7 +92,7 @@ class Message {
     pending.hold(slot, promise, resolve, reject, this.cmd)
     // A queued message listens since signal(); a sent one from now on.
     if (abortSignal !== undefined && this.slot < 0) cancelOnAbort(slot, abortSignal)
-    if (clock.timerPerMessage) clock.armFor(slot, this.timeout)
+    if (clock.timerPerMessage) clock.armFor(slot, reject, deadline, this.timeout)
     else if (deadline < clock.armedAt) clock.arm(deadline, now)
     return promise
   }

@@ -39,6 +39,11 @@ function isAwaited(slot) {
   return rejecters[slot] !== undefined
 }
 
+/** Whether `slot` still holds the awaited message that was held with `reject`. */
+function holds(slot, reject) {
+  return rejecters[slot] === reject
+}
+
 function queue(slot, message) {
   if (rejecters[slot] === undefined && queued[slot] === undefined) count++
   queued[slot] = message
@@ -119,4 +124,4 @@ function held() {
   return count
 }
 
-module.exports = { hold, isAwaited, queue, queuedMessage, commandOf, forget, onForget, alsoOnForget, resolve, reject, held }
+module.exports = { hold, holds, isAwaited, queue, queuedMessage, commandOf, forget, onForget, alsoOnForget, resolve, reject, held }
