@@ -6,7 +6,7 @@
 // of alternating runs is what can be compared.
 //
 //   node scripts/fanout-ab.js [--rounds 6] [--ms 1500] [--workers 4] [--outstanding 1]
-//                             [--warm 700] [--libs plain,floor,clusterphone]
+//                             [--warm 700] [--libs plain,floor,clusterphone] [--1k]
 //
 // A lib is `plain` (worker.send / process.send, echoed), `floor` (scripts/floor), `clusterphone`
 // (this package, as built), a directory holding a clusterphone build, or `PRIMARY:WORKER` to run
@@ -16,7 +16,18 @@
 const cluster = require('node:cluster')
 const path = require('node:path')
 
-const payload = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
+const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
+
+/** The benchmark's payloads: 88 B, or an array of small records padded to `bytes` of JSON. */
+function payloadOf(bytes) {
+  if (bytes === 0) return small
+  const items = []
+  const payload = { data: small.data, items, pad: '' }
+  for (let i = 0; JSON.stringify(payload).length < bytes - 80; i++) items.push({ id: i, name: `item-${i}`, tags: ['a', 'b'], ok: i % 2 === 0, v: i * 1.5 })
+  payload.pad = 'x'.repeat(Math.max(0, bytes - JSON.stringify(payload).length))
+  return payload
+}
+const payload = payloadOf(process.argv.includes('--1k') ? 1024 : 0)
 const CPU_REQUEST = '__fanout_ab_cpu'
 
 function option(name, fallback) {
@@ -123,6 +134,7 @@ function main() {
   const rounds = Number(option('rounds', '6'))
   const libs = option('libs', 'plain,floor,clusterphone').split(',')
   const runArgs = ['--workers', option('workers', '4'), '--outstanding', option('outstanding', '1'), '--ms', option('ms', '1500'), '--warm', option('warm', '700')]
+  if (process.argv.includes('--1k')) runArgs.push('--1k')
   const results = new Map(libs.map((lib) => [lib, []]))
   for (let round = 0; round < rounds; round++) {
     for (const lib of libs) {
