@@ -64,6 +64,8 @@ class Clock {
       timer = unref(clock.setTimeout.call(globalThis, left > 0 ? waitMore : expire, delay))
     }
     function waitMore() {
+      timer = undefined
+      if (!pending.holds(slot, reject)) return
       // A fake `Date` may already be past the capped delay (node:test moves it to the end of a
       // tick before firing); a real one, beside a fake `setTimeout`, is not: the count decides.
       left = Math.min(left, deadline - clock.now())
