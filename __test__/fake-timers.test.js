@@ -261,6 +261,30 @@ test(
   },
 );
 
+test("fake timers uninstalled one after another are not kept alive (with what their functions hold) once their messages settle", { timeout: 20000 }, async () => {
+  require("node:v8").setFlagsFromString("--expose-gc");
+  const gc = require("node:vm").runInNewContext("gc");
+  const alive = [];
+  for (let i = 0; i < 5; i++) {
+    const clock = installFakeClock();
+    try {
+      alive.push(new WeakRef(globalThis.setTimeout));
+      const answered = track(clusterphone.sendTo(worker, "echo", i).within(1000).acknowledged());
+      await bounded(answered.promise, "an echo under a fake clock");
+      assert.equal(answered.status, "fulfilled");
+    } finally {
+      clock.restore();
+    }
+  }
+  assert.equal(await bounded(clusterphone.sendTo(worker, "echo", "real").within(1000).acknowledged(), "an echo on real timers"), "real");
+  await flush();
+  gc();
+  await flush();
+  gc();
+  const kept = alive.filter((ref) => ref.deref() !== undefined).length;
+  assert.ok(kept <= 1, `${kept} of 5 uninstalled fake clocks are still alive (at most the last one is kept, for its globals to come back)`);
+});
+
 test("a settled acknowledgement leaves no fake timer behind", { timeout: 20000 }, async () => {
   const clock = installFakeClock();
   try {

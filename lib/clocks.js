@@ -122,6 +122,14 @@ function isNodeTimeout(timer) {
   return timer !== null && typeof timer === 'object' && typeof timer._idleTimeout === 'number' && typeof timer._onTimeout === 'function'
 }
 
+/**
+ * Clocks kept to be found again when their globals come back (real timers after a fake clock is
+ * uninstalled), the last used ones. An older clock is dropped from here: one with a deadline left
+ * keeps itself alive through its armed timer and still serves it, and a fake one, uninstalled, is
+ * not kept alive by us with whatever its functions hold (a test suite installs one per test).
+ */
+const KEPT_CLOCKS = 2
+
 class Clocks {
   constructor(core, onExpired) {
     this.core = core
@@ -136,11 +144,11 @@ class Clocks {
     const setTimeout = globalThis.setTimeout
     const DateNow = globalThis.Date
     if (last !== null && last.setTimeout === setTimeout && last.Date === DateNow) return last
-    let clock = this.all.find((c) => c.setTimeout === setTimeout && c.Date === DateNow)
-    if (clock === undefined) {
-      clock = new Clock(this.core, this.onExpired)
-      this.all.push(clock)
-    }
+    const all = this.all
+    const found = all.findIndex((c) => c.setTimeout === setTimeout && c.Date === DateNow)
+    const clock = found >= 0 ? all.splice(found, 1)[0] : new Clock(this.core, this.onExpired)
+    all.push(clock)
+    if (all.length > KEPT_CLOCKS) all.shift()
     this.last = clock
     this.core.useClock(clock.id)
     return clock
