@@ -55,6 +55,12 @@ test("signal(): an aborted signal rejects the acknowledgement and a queued messa
   await withTimeout(assert.rejects(sent, { name: "AbortError" }), 5000, "the abort, not the 60 s timeout");
 
   assert.throws(() => clusterphone.sendTo(worker, "echo").signal({}), { name: "TypeError", message: /AbortSignal/ });
+  // Without removeEventListener the listener could never go once the message settles.
+  const noRemove = { aborted: false, addEventListener() {} };
+  assert.throws(() => clusterphone.sendTo(worker, "echo").signal(noRemove), { name: "TypeError", message: /AbortSignal/ });
+  // A signal whose removeEventListener throws: the message still settles and nothing stays held.
+  const throwingRemove = { ...noRemove, removeEventListener() { throw new Error("not today"); } };
+  assert.equal(await withTimeout(clusterphone.sendTo(worker, "echo", "settles").signal(throwingRemove).ackd(), 5000, "the echo"), "settles");
   const msg = clusterphone.sendTo(worker, "echo", 1);
   const acked = msg.ackd();
   assert.throws(() => msg.signal(new AbortController().signal), /before.*acknowledged/);

@@ -7,22 +7,26 @@
 // message then gets a clock of its own, so a deadline is only ever compared with the time it was
 // set in. Nothing is captured at load.
 //
-// A clock's first awaited message gets a timer of its own. When that timer is Node's `Timeout`,
-// the clock's later deadlines go on its core deadline heap, served by one timer. Otherwise the
-// clock is a fake one and every awaited message keeps a timer of its own, as 1.x gave each: a fake
-// clock can drop every timer it holds and keep its functions (node:test's mock.timers.reset(),
-// jest's clearAllTimers(), sinon's clock.reset()), which would leave one shared timer unarmed for
-// good, and a fake `setTimeout` without a fake `Date` tells its time only by firing its timers.
+// A clock's first awaited message gets a timer of its own. When that timer is Node's `Timeout` and
+// the clock's `Date` is the real one, the clock's later deadlines go on a core deadline heap of its
+// own, served by one timer. Otherwise the clock is a fake one and every awaited message keeps a
+// timer of its own, as 1.x gave each: a fake clock can drop every timer it holds and keep its
+// functions (node:test's mock.timers.reset(), jest's clearAllTimers(), sinon's clock.reset()),
+// which would leave one shared timer unarmed for good; a fake `setTimeout` without a fake `Date`
+// tells its time only by firing its timers; and a fake `Date` beside Node's timers does not move
+// with them.
 
 const pending = require('./pending')
 
 const MAX_DELAY = 0x7fffffff // setTimeout fires at once for anything longer
 
 class Clock {
-  constructor(core, onExpired) {
-    this.core = core
-    this.onExpired = onExpired
-    this.id = core.addClock()
+  /** @param clocks the `Clocks` it belongs to; its deadlines start on their fake clocks' core clock */
+  constructor(clocks) {
+    this.clocks = clocks
+    this.core = clocks.core
+    this.onExpired = clocks.onExpired
+    this.id = clocks.fakeCoreClock()
     this.setTimeout = globalThis.setTimeout
     this.clearTimeout = globalThis.clearTimeout
     this.Date = globalThis.Date
@@ -30,7 +34,7 @@ class Clock {
     this.armedAt = Infinity
     this.firesAt = -Infinity
     this.fire = this.fire.bind(this)
-    /** Until a timer of this clock shows it is Node's own. */
+    /** Until a timer of this clock shows it is Node's own, and its `Date` the real one. */
     this.timerPerMessage = true
   }
 
@@ -81,18 +85,19 @@ class Clock {
       if (out.length > 0) clock.onExpired(slot, out[0], out[1], out[2])
     }
     wait()
-    if (isNodeTimeout(timer)) clock.timerPerMessage = false
+    if (isNodeTimeout(timer) && isRealDate(clock.Date)) clock.clocks.useHeap(clock)
     pending.alsoOnForget(slot, () => {
-      // Only while the clock's fake is installed: another one's clearTimeout would clear its own
-      // timer of the same id, and node:test's, after a reset() dropped ours, another of its own.
-      if (timer !== undefined && globalThis.clearTimeout === clock.clearTimeout) clock.clearTimeout.call(globalThis, timer)
+      // Only an object, and only while the clock's fake is installed: a number may be a fake's id
+      // passed to Node's clearTimeout (a fake of setTimeout alone), which clears the real timer of
+      // that number; another fake's clearTimeout would clear its own timer of the same id; and
+      // node:test's, after a reset() dropped ours, another of its own.
+      if (timer !== null && typeof timer === 'object' && globalThis.clearTimeout === clock.clearTimeout) clock.clearTimeout.call(globalThis, timer)
     })
   }
 
   fire() {
-    // The timer fired, so the time it was set for is reached on this clock even when the clock's
-    // `Date` says otherwise: with a fake `Date` that stands still and Node's timers, deadlines
-    // pass on Node's time, as 1.x's timer per message passed them.
+    // The timer fired, so the time it was set for is reached on this clock, even if `Date.now()`
+    // reads a millisecond short of it.
     const reached = this.firesAt
     this.timer = null
     this.armedAt = Infinity
@@ -122,20 +127,35 @@ function isNodeTimeout(timer) {
   return timer !== null && typeof timer === 'object' && typeof timer._idleTimeout === 'number' && typeof timer._onTimeout === 'function'
 }
 
+const functionToString = Function.prototype.toString
+
+/** Whether `DateClass.now` is V8's own (every fake's is a JavaScript function). */
+function isRealDate(DateClass) {
+  try {
+    return typeof DateClass.now === 'function' && functionToString.call(DateClass.now).endsWith('{ [native code] }')
+  } catch {
+    return false
+  }
+}
+
 /**
- * Clocks kept to be found again when their globals come back (real timers after a fake clock is
- * uninstalled), the last used ones. An older clock is dropped from here: one with a deadline left
- * keeps itself alive through its armed timer and still serves it, and a fake one, uninstalled, is
- * not kept alive by us with whatever its functions hold (a test suite installs one per test).
+ * Clocks on Node's timers and the real `Date` kept to be found again when their globals come back
+ * (real timers after a fake clock is uninstalled), the last used ones. An older one is dropped from
+ * here; with a deadline left it keeps itself alive through its armed timer and still serves it.
+ * Fake clocks are never kept: their messages hold their own timers, so one made anew when the
+ * same fake comes back serves as well, and we keep no uninstalled fake alive with whatever its
+ * functions hold (a test suite installs one per test).
  */
-const KEPT_CLOCKS = 2
+const KEPT_CLOCKS = 4
 
 class Clocks {
   constructor(core, onExpired) {
     this.core = core
     this.onExpired = onExpired
-    this.all = []
+    this.kept = []
     this.last = null
+    /** One core clock for every fake one: nothing expires its deadlines, each message's timer does. */
+    this.fakes = -1
   }
 
   /** The clock of the globals in place right now; the core sets new deadlines on it. */
@@ -144,14 +164,31 @@ class Clocks {
     const setTimeout = globalThis.setTimeout
     const DateNow = globalThis.Date
     if (last !== null && last.setTimeout === setTimeout && last.Date === DateNow) return last
-    const all = this.all
-    const found = all.findIndex((c) => c.setTimeout === setTimeout && c.Date === DateNow)
-    const clock = found >= 0 ? all.splice(found, 1)[0] : new Clock(this.core, this.onExpired)
-    all.push(clock)
-    if (all.length > KEPT_CLOCKS) all.shift()
+    const kept = this.kept
+    const found = kept.findIndex((c) => c.setTimeout === setTimeout && c.Date === DateNow)
+    let clock
+    if (found < 0) clock = new Clock(this)
+    else {
+      clock = kept.splice(found, 1)[0]
+      kept.push(clock)
+    }
     this.last = clock
     this.core.useClock(clock.id)
     return clock
+  }
+
+  fakeCoreClock() {
+    if (this.fakes < 0) this.fakes = this.core.addClock()
+    return this.fakes
+  }
+
+  /** `clock`, the current one, is on Node's timers and Date: its deadlines go on a heap of its own. */
+  useHeap(clock) {
+    clock.timerPerMessage = false
+    clock.id = this.core.addClock()
+    this.core.useClock(clock.id)
+    this.kept.push(clock)
+    if (this.kept.length > KEPT_CLOCKS) this.kept.shift()
   }
 }
 

@@ -118,7 +118,8 @@ function checkSignal(message, abortSignal) {
     abortSignal === null ||
     typeof abortSignal !== 'object' ||
     typeof abortSignal.aborted !== 'boolean' ||
-    typeof abortSignal.addEventListener !== 'function'
+    typeof abortSignal.addEventListener !== 'function' ||
+    typeof abortSignal.removeEventListener !== 'function'
   ) {
     throw errors.notAnAbortSignal()
   }

@@ -91,8 +91,11 @@ function alsoOnForget(slot, fn) {
     first === undefined
       ? fn
       : () => {
-          first()
-          fn()
+          try {
+            first()
+          } finally {
+            fn()
+          }
         }
 }
 
@@ -101,7 +104,12 @@ function runCleanup(slot) {
   const cleanup = cleanups[slot]
   if (cleanup === undefined) return
   cleanups[slot] = undefined
-  cleanup()
+  try {
+    cleanup()
+  } catch {
+    // It calls into what the user gave (an AbortSignal-like object, a fake clearTimeout): if that
+    // throws, the slot is still forgotten and its acknowledgement still settles.
+  }
 }
 
 function resolve(slot, value) {
