@@ -43,9 +43,10 @@ async function timesOutBetween(timers, state, before, after, what, pendingMessag
  * returns { id, ref, unref } timer objects as lolex does under Node, and, like
  * lolex, silently ignores clearTimeout() of a timer it did not create. With `fakeClearTimeout:
  * false` it leaves clearTimeout alone (sinon's `toFake: ['setTimeout']`), so its timers are never
- * cleared; with `fakeTimers: false` it fakes `Date` alone, which then stands still.
+ * cleared; with `fakeTimers: false` it fakes `Date` alone, which then stands still; with
+ * `numericIds: true` its timers are plain numbers, as in browsers and jsdom.
  */
-function installFakeClock({ fakeDate = true, fakeTimers = true, fakeClearTimeout: fakeClear = fakeTimers } = {}) {
+function installFakeClock({ fakeDate = true, fakeTimers = true, fakeClearTimeout: fakeClear = fakeTimers, numericIds = false } = {}) {
   const real = {
     setTimeout: globalThis.setTimeout,
     clearTimeout: globalThis.clearTimeout,
@@ -71,7 +72,7 @@ function installFakeClock({ fakeDate = true, fakeTimers = true, fakeClearTimeout
     const id = nextId++;
     const ms = Math.max(0, Number(delay) || 0);
     timers.set(id, { fn, args, callAt: now + ms, id });
-    return { id, ref() {}, unref() {} };
+    return numericIds ? id : { id, ref() {}, unref() {} };
   }
   function fakeClearTimeout(timer) {
     if (timer === null || timer === undefined) return;
@@ -324,6 +325,41 @@ test(
     assert.equal(await bounded(fired, "the user's own timer"), true);
   },
 );
+
+test("a fake that hands out numbers as timers, with its own clearTimeout: settled messages leave none of them behind", { timeout: 20000 }, async () => {
+  const clock = installFakeClock({ numericIds: true });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await bounded(clusterphone.sendTo(worker, "echo", i).within(1000).acknowledged(), "an echo"), i);
+    }
+    assert.equal(clock.count(), 0);
+  } finally {
+    clock.restore();
+  }
+});
+
+test("Date.now stubbed in place (the Date object kept) neither moves the deadlines awaited before nor drives those awaited under it", { timeout: 20000 }, async () => {
+  const realNow = Date.now;
+  assert.equal(await bounded(clusterphone.sendTo(worker, "echo", "warm").within(1000).acknowledged(), "an echo"), "warm");
+  const before = track(clusterphone.sendTo(worker, "ackNone").within(400).acknowledged());
+  const longer = track(clusterphone.sendTo(worker, "ackNone").within(1500).acknowledged());
+  let under;
+  Date.now = () => realNow.call(Date) + 1e6; // as sinon.stub(Date, "now") or jest.spyOn(Date, "now") would
+  try {
+    under = track(clusterphone.sendTo(worker, "ackNone").within(200).acknowledged());
+  } finally {
+    Date.now = realNow;
+  }
+  await bounded(under.promise, "the timeout awaited under the stub");
+  assert.equal(under.status, "rejected");
+  assert.equal(before.settled, false, "due 200 ms after the one awaited under the stub");
+  await bounded(before.promise, "the first timeout awaited before the stub");
+  assert.equal(before.status, "rejected");
+  assert.equal(longer.settled, false, "due 1100 ms later, not moved by the stub");
+  await bounded(longer.promise, "the longer timeout");
+  assert.equal(longer.status, "rejected");
+  assert.match(longer.reason.message, /timed out/i);
+});
 
 test("a settled acknowledgement leaves no fake timer behind", { timeout: 20000 }, async () => {
   const clock = installFakeClock();

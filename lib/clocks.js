@@ -16,6 +16,7 @@
 // tells its time only by firing its timers; and a fake `Date` beside Node's timers does not move
 // with them.
 
+const nodeTimers = require('node:timers')
 const pending = require('./pending')
 
 const MAX_DELAY = 0x7fffffff // setTimeout fires at once for anything longer
@@ -30,6 +31,9 @@ class Clock {
     this.setTimeout = globalThis.setTimeout
     this.clearTimeout = globalThis.clearTimeout
     this.Date = globalThis.Date
+    // `Date.now` itself is part of the clock: a stub of it alone (sinon.stub(Date, 'now'),
+    // jest.spyOn(Date, 'now')) keeps the `Date` object and must not move this clock's deadlines.
+    this.dateNow = this.Date.now
     this.timer = null
     this.armedAt = Infinity
     this.firesAt = -Infinity
@@ -39,7 +43,7 @@ class Clock {
   }
 
   now() {
-    return this.Date.now()
+    return this.dateNow.call(this.Date)
   }
 
   /** Makes sure the timer fires by `deadline`. */
@@ -85,13 +89,16 @@ class Clock {
       if (out.length > 0) clock.onExpired(slot, out[0], out[1], out[2])
     }
     wait()
-    if (isNodeTimeout(timer) && isRealDate(clock.Date)) clock.clocks.useHeap(clock)
+    if (isNodeTimeout(timer) && isRealNow(clock.dateNow)) clock.clocks.useHeap(clock)
     pending.alsoOnForget(slot, () => {
-      // Only an object, and only while the clock's fake is installed: a number may be a fake's id
-      // passed to Node's clearTimeout (a fake of setTimeout alone), which clears the real timer of
-      // that number; another fake's clearTimeout would clear its own timer of the same id; and
-      // node:test's, after a reset() dropped ours, another of its own.
-      if (timer !== null && typeof timer === 'object' && globalThis.clearTimeout === clock.clearTimeout) clock.clearTimeout.call(globalThis, timer)
+      // Only while the clock's fake is installed: another fake's clearTimeout would clear its own
+      // timer of the same id, and node:test's, after a reset() dropped ours, another of its own.
+      // And never a number given to Node's own clearTimeout (a fake of setTimeout alone): Node
+      // clears the real timer it knows by that number.
+      const clearTimeout = clock.clearTimeout
+      if (timer === undefined || globalThis.clearTimeout !== clearTimeout) return
+      if (typeof timer !== 'object' && clearTimeout === nodeTimers.clearTimeout) return
+      clearTimeout.call(globalThis, timer)
     })
   }
 
@@ -129,10 +136,10 @@ function isNodeTimeout(timer) {
 
 const functionToString = Function.prototype.toString
 
-/** Whether `DateClass.now` is V8's own (every fake's is a JavaScript function). */
-function isRealDate(DateClass) {
+/** Whether `now` is V8's own `Date.now` (every fake's, and every stub's, is a JavaScript function). */
+function isRealNow(now) {
   try {
-    return typeof DateClass.now === 'function' && functionToString.call(DateClass.now).endsWith('{ [native code] }')
+    return typeof now === 'function' && functionToString.call(now).endsWith('{ [native code] }')
   } catch {
     return false
   }
@@ -162,10 +169,11 @@ class Clocks {
   current() {
     const last = this.last
     const setTimeout = globalThis.setTimeout
-    const DateNow = globalThis.Date
-    if (last !== null && last.setTimeout === setTimeout && last.Date === DateNow) return last
+    const DateClass = globalThis.Date
+    const dateNow = DateClass.now
+    if (last !== null && last.setTimeout === setTimeout && last.Date === DateClass && last.dateNow === dateNow) return last
     const kept = this.kept
-    const found = kept.findIndex((c) => c.setTimeout === setTimeout && c.Date === DateNow)
+    const found = kept.findIndex((c) => c.setTimeout === setTimeout && c.Date === DateClass && c.dateNow === dateNow)
     let clock
     if (found < 0) clock = new Clock(this)
     else {
