@@ -361,6 +361,38 @@ test("Date.now stubbed in place (the Date object kept) neither moves the deadlin
   assert.match(longer.reason.message, /timed out/i);
 });
 
+test("Date.now mocked with node:test's mock.method (a Proxy) and frozen: each acknowledgement times out on its own real deadline", { timeout: 20000 }, async (t) => {
+  const frozen = Date.now();
+  t.mock.method(Date, "now", () => frozen);
+  assert.equal(await bounded(clusterphone.sendTo(worker, "echo", "under the mock").within(1000).acknowledged(), "an echo"), "under the mock");
+  const first = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
+  await sleep(150);
+  // The same deadline on the frozen Date.now, 150 real ms later in fact.
+  const second = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
+  await bounded(first.promise, "the first timeout");
+  assert.equal(first.status, "rejected");
+  assert.equal(second.settled, false, "the second is due 150 ms after the first");
+  await bounded(second.promise, "the second timeout");
+  assert.equal(second.status, "rejected");
+  assert.match(second.reason.message, /timed out/i);
+});
+
+test("a Date.now stub that returns no number (a bare sinon.stub) neither fails nor speeds up acknowledgements", { timeout: 20000 }, async (t) => {
+  const late = fork("worker.js", { env: { CP_LOAD: "signal" } });
+  t.mock.method(Date, "now", () => undefined);
+  const answered = track(clusterphone.sendTo(worker, "echo", "no number").within(1000).acknowledged());
+  const silent = track(clusterphone.sendTo(worker, "ackNone").within(200).acknowledged());
+  const queued = track(clusterphone.sendTo(late, "record", "queued").within(200).acknowledged());
+  await bounded(answered.promise, "the echo");
+  assert.equal(answered.status, "fulfilled");
+  assert.equal(answered.value, "no number");
+  for (const [what, state] of [["the sent one", silent], ["the queued one", queued]]) {
+    await bounded(state.promise, `the timeout of ${what}`);
+    assert.equal(state.status, "rejected");
+    assert.match(state.reason.message, /timed out/i, what);
+  }
+});
+
 test("a settled acknowledgement leaves no fake timer behind", { timeout: 20000 }, async () => {
   const clock = installFakeClock();
   try {

@@ -17,23 +17,28 @@
 // with them.
 
 const nodeTimers = require('node:timers')
+const { isProxy } = require('node:util').types
 const pending = require('./pending')
 
 const MAX_DELAY = 0x7fffffff // setTimeout fires at once for anything longer
 
 class Clock {
-  /** @param clocks the `Clocks` it belongs to; its deadlines start on their fake clocks' core clock */
-  constructor(clocks) {
+  /**
+   * @param clocks the `Clocks` it belongs to; its deadlines start on their fake clocks' core clock
+   * @param setTimeout, DateClass, dateNow the globals found (`clearTimeout` is taken with them)
+   */
+  constructor(clocks, setTimeout, DateClass, dateNow) {
     this.clocks = clocks
     this.core = clocks.core
     this.onExpired = clocks.onExpired
     this.id = clocks.fakeCoreClock()
-    this.setTimeout = globalThis.setTimeout
+    this.setTimeout = setTimeout
     this.clearTimeout = globalThis.clearTimeout
-    this.Date = globalThis.Date
+    this.Date = DateClass
     // `Date.now` itself is part of the clock: a stub of it alone (sinon.stub(Date, 'now'),
-    // jest.spyOn(Date, 'now')) keeps the `Date` object and must not move this clock's deadlines.
-    this.dateNow = this.Date.now
+    // jest.spyOn(Date, 'now'), node:test's mock.method) keeps the `Date` object and must not move
+    // this clock's deadlines.
+    this.dateNow = dateNow
     this.timer = null
     this.armedAt = Infinity
     this.firesAt = -Infinity
@@ -43,7 +48,14 @@ class Clock {
   }
 
   now() {
-    return this.dateNow.call(this.Date)
+    // Only a stub returns anything but a number (or throws), and only on a fake clock, whose
+    // messages' own timers do not go by it.
+    try {
+      const now = this.dateNow.call(this.Date)
+      return typeof now === 'number' && Number.isFinite(now) ? now : 0
+    } catch {
+      return 0
+    }
   }
 
   /** Makes sure the timer fires by `deadline`. */
@@ -136,10 +148,13 @@ function isNodeTimeout(timer) {
 
 const functionToString = Function.prototype.toString
 
-/** Whether `now` is V8's own `Date.now` (every fake's, and every stub's, is a JavaScript function). */
+/**
+ * Whether `now` is V8's own `Date.now`: every fake's and stub's is a JavaScript function, except a
+ * Proxy (node:test's mock.method) or a bound function, which also print as native code.
+ */
 function isRealNow(now) {
   try {
-    return typeof now === 'function' && functionToString.call(now).endsWith('{ [native code] }')
+    return typeof now === 'function' && !isProxy(now) && now.name === 'now' && functionToString.call(now).endsWith('{ [native code] }')
   } catch {
     return false
   }
@@ -175,7 +190,7 @@ class Clocks {
     const kept = this.kept
     const found = kept.findIndex((c) => c.setTimeout === setTimeout && c.Date === DateClass && c.dateNow === dateNow)
     let clock
-    if (found < 0) clock = new Clock(this)
+    if (found < 0) clock = new Clock(this, setTimeout, DateClass, dateNow)
     else {
       clock = kept.splice(found, 1)[0]
       kept.push(clock)
