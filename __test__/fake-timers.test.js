@@ -38,6 +38,26 @@ async function timesOutBetween(timers, state, before, after, what, pendingMessag
 }
 
 /**
+ * Under a `Date.now` that stands still beside Node's own timers: after an echo (the clock's first
+ * message has a timer of its own), two acknowledgements awaited 150 real ms apart with the same
+ * timeout, so with the same deadline on that standing `Date.now`, time out 150 ms apart, each on
+ * its own real deadline.
+ */
+async function timeOutOnTheirOwnRealDeadlines(echo) {
+  assert.equal(await bounded(clusterphone.sendTo(worker, "echo", echo).within(1000).acknowledged(), "an echo"), echo);
+  const first = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
+  await sleep(150);
+  const second = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
+  await bounded(first.promise, "the first timeout");
+  assert.equal(first.status, "rejected");
+  assert.match(first.reason.message, /timed out/i);
+  assert.equal(second.settled, false, "the second is due 150 ms after the first");
+  await bounded(second.promise, "the second timeout");
+  assert.equal(second.status, "rejected");
+  assert.match(second.reason.message, /timed out/i);
+}
+
+/**
  * A tiny stand-in for sinon 1.x's fake timers (lolex 1.x): it replaces the
  * globals setTimeout, clearTimeout and Date, starts the clock at the epoch,
  * returns { id, ref, unref } timer objects as lolex does under Node, and, like
@@ -289,17 +309,7 @@ test("fake timers uninstalled one after another are not kept alive (with what th
 test("a fake Date that stands still beside Node's timers: each acknowledgement times out on its own real deadline", { timeout: 20000 }, async () => {
   const clock = installFakeClock({ fakeTimers: false });
   try {
-    assert.equal(await bounded(clusterphone.sendTo(worker, "echo", "first").within(1000).acknowledged(), "an echo"), "first");
-    const first = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
-    await sleep(150);
-    // The same deadline on the standing Date, 150 real ms later in fact.
-    const second = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
-    await bounded(first.promise, "the first timeout");
-    assert.equal(first.status, "rejected");
-    assert.match(first.reason.message, /timed out/i);
-    assert.equal(second.settled, false, "the second is due 150 ms after the first");
-    await bounded(second.promise, "the second timeout");
-    assert.equal(second.status, "rejected");
+    await timeOutOnTheirOwnRealDeadlines("under the standing Date");
   } finally {
     clock.restore();
   }
@@ -364,17 +374,7 @@ test("Date.now stubbed in place (the Date object kept) neither moves the deadlin
 test("Date.now mocked with node:test's mock.method (a Proxy) and frozen: each acknowledgement times out on its own real deadline", { timeout: 20000 }, async (t) => {
   const frozen = Date.now();
   t.mock.method(Date, "now", () => frozen);
-  assert.equal(await bounded(clusterphone.sendTo(worker, "echo", "under the mock").within(1000).acknowledged(), "an echo"), "under the mock");
-  const first = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
-  await sleep(150);
-  // The same deadline on the frozen Date.now, 150 real ms later in fact.
-  const second = track(clusterphone.sendTo(worker, "ackNone").within(300).acknowledged());
-  await bounded(first.promise, "the first timeout");
-  assert.equal(first.status, "rejected");
-  assert.equal(second.settled, false, "the second is due 150 ms after the first");
-  await bounded(second.promise, "the second timeout");
-  assert.equal(second.status, "rejected");
-  assert.match(second.reason.message, /timed out/i);
+  await timeOutOnTheirOwnRealDeadlines("under the mock");
 });
 
 test("a Date.now stub that returns no number (a bare sinon.stub) neither fails nor speeds up acknowledgements", { timeout: 20000 }, async (t) => {
