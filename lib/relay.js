@@ -29,12 +29,11 @@ function sendToWorker(internal, ns, id, cmd, payload) {
  * gets its error acknowledgement, as any envelope with a usable seq that cannot be handled does
  * (SPEC §5): a sender that awaits nothing drops it.
  */
-function onRelay(from, internalName, seq, request, openNamespace) {
-  if (request === null || typeof request !== 'object') {
+function onRelay(from, internalName, seq, body, openNamespace) {
+  if (body === null || typeof body !== 'object') {
     sendAck(from, internalName, seq, null, errors.UNHANDLED)
     return
   }
-  const body = request
   const awaited = typeof body.within === 'number' && body.within > 0
   const answer = (reply, error) => {
     if (awaited || error !== undefined) sendAck(from, internalName, seq, reply, error)
