@@ -279,6 +279,24 @@ test("a large value is written on its own and ends gathering for the rest of its
   assert.deepStrictEqual(two.viaBatch, Array.from({ length: 20 }, (_, i) => i >= WRITE_THROUGH), "a new tick gathers again");
 });
 
+test("once a tick's one write is reported done, the next message is written at once too; a second one after it is gathered", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  await new Promise((resolve) => {
+    setImmediate(() => {
+      clusterphone.sendTo(worker, "record", "a");
+      // Node queued the write's callback with process.nextTick: it runs before this one.
+      process.nextTick(() => {
+        clusterphone.sendTo(worker, "record", "b");
+        clusterphone.sendTo(worker, "record", "c");
+        resolve();
+      });
+    });
+  });
+  const { raw, viaBatch } = await seen(worker);
+  assert.deepStrictEqual(raw.map((m) => m.__clusterphone.payload), ["a", "b", "c"]);
+  assert.deepStrictEqual(viaBatch, [false, false, true]);
+});
+
 test("a large value with a toJSON is serialized once, when sent, and travels in the batch as its text", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
   let calls = 0;

@@ -41,7 +41,7 @@ class Peer {
     this.batching = false
     /** The channel serializes with `advanced`: values with no exact copy are not gathered. */
     this.copies = false
-    /** Messages written to it in this tick, and what is gathered to be written when it ends. */
+    /** Whether it was written to in this tick (lib/outbox.js), and what is gathered to be written when it ends. */
     this.burst = 0
     this.gathered = 0
     this.records = []
@@ -56,6 +56,7 @@ class Peer {
     this.writing = 0
     this.onSent = (err) => {
       this.written++
+      outbox.wrote(this)
       if (err) gone(this, this.isParent ? errors.sendFailed(err) : errors.workerDied(err))
       else if (this.blockedAt !== 0 && this.written >= this.blockedAt) this.unblock()
     }

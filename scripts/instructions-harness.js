@@ -3,7 +3,7 @@
 // synchronous write does) and the other side's messages emitted as Node delivers them: what
 // scripts/instructions.js counts under valgrind. Not a benchmark: no IPC, no timing.
 //
-// Env: SIDE=primary|worker, MODE=plain|floor|clusterphone, SIZE=0 (88 B) or bytes,
+// Env: SIDE=primary|worker, MODE=plain|floor|clusterphone (or a directory holding a build), SIZE=0 (88 B) or bytes,
 // SERIALIZATION=json|advanced, WARM and N round trips, PID_FILE (the process that does the work
 // writes its pid there).
 //   plain:        worker.send / process.send of the payload, echoed.
@@ -21,7 +21,7 @@ const v8 = require('node:v8')
 const SIDE = process.env.SIDE || 'primary'
 const MODE = process.env.MODE || 'clusterphone'
 const LIBRARIES = { clusterphone: path.join(__dirname, '..'), floor: path.join(__dirname, 'floor') }
-const lib = MODE === 'plain' ? null : require(LIBRARIES[MODE])
+const lib = MODE === 'plain' ? null : require(LIBRARIES[MODE] ?? path.resolve(MODE))
 
 function makePayload(size) {
   const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }

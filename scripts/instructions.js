@@ -5,11 +5,13 @@
 // per-message cost on this machine that does not move with the host (run-to-run: ~1%).
 //
 //   node scripts/instructions.js [--side primary|worker] [--size BYTES] [--mode plain,floor,clusterphone]
-//                                [--serialization json|advanced]
+//                                [--serialization json|advanced] [--warm 5000] [--counts 5000,15000]
 //
 // Each mode runs scripts/instructions-harness.js twice (N = 5000 and 15000 after the same warm-up)
 // and reports the difference over 10000: startup, compilation and the harness's fixed costs
-// cancel out. Needs valgrind; takes ~1 minute per mode and side on 2 cores.
+// cancel out. Needs valgrind; takes ~1 minute per mode and side on 2 cores. `--warm 0 --counts
+// 100,2100` counts a process's first messages instead, while V8 still interprets and compiles the
+// path (with --single-threaded, its compiler runs on the main thread and is counted too).
 
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
@@ -25,14 +27,15 @@ const sides = option('side', 'primary,worker').split(',')
 const size = option('size', '0')
 const modes = option('mode', 'plain,floor,clusterphone').split(',')
 const serialization = option('serialization', 'json')
-const [FEW, MANY] = [5000, 15000]
+const [FEW, MANY] = option('counts', '5000,15000').split(',').map(Number)
+const WARM = option('warm', '5000')
 
 /** Instructions the working process ran for `n` round trips. */
 function count(side, mode, n) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-instr-'))
   const pidFile = path.join(dir, 'pid')
   const args = ['--tool=callgrind', '--trace-children=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--single-threaded', path.join(__dirname, 'instructions-harness.js')]
-  const env = { ...process.env, SIDE: side, MODE: mode, SIZE: size, SERIALIZATION: serialization, WARM: '5000', N: String(n), PID_FILE: pidFile }
+  const env = { ...process.env, SIDE: side, MODE: mode, SIZE: size, SERIALIZATION: serialization, WARM, N: String(n), PID_FILE: pidFile }
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
