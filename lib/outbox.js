@@ -53,7 +53,8 @@ const BATCH_COMMAND = 'NODE_CLUSTERPHONE'
  * round for a write the pipe took at once). Only a second write in the tick starts gathering and
  * schedules the tick-end job. A process answering one message at a time (a worker's reply, a
  * primary keeping one request per worker outstanding) runs no promise job of ours per message:
- * counted over a worker's first 2000 replies, ~7k fewer machine instructions each (~5%).
+ * counted over a process's first 2000 round trips, the worker ran 144.8k machine instructions a
+ * round trip against 147.3k with a job per tick, the primary 170.8k against 175.9k.
  * (`shouldGather` writes one at once: `BURST_WROTE`.)
  */
 const WRITE_THROUGH = 1
