@@ -27,6 +27,14 @@ fn world() -> World {
     World { core, ns, clock }
 }
 
+/// Sends a message that must wait (its peer is not ready for `ns`): its slot and sequence number.
+fn queue(core: &mut Core, peer: PeerId, ns: NsId) -> (SlotId, u64) {
+    match core.send(peer, ns, false, false) {
+        Ok(Sent::Queued { slot, seq }) => (slot, seq),
+        other => panic!("expected a queued message, got {other:?}"),
+    }
+}
+
 fn ack(ns: NsId, seq: u64) -> Facts {
     Facts {
         is_object: true,
@@ -166,9 +174,7 @@ fn deadlines_expire_pending_and_queued_messages() {
     let sent = core
         .watch_sent(ready, ns, 1, at(clock, 100.0))
         .expect("watch");
-    let Ok(Sent::Queued { slot: queued, .. }) = core.send(waiting, ns, false, false) else {
-        panic!("queued");
-    };
+    let (queued, _) = queue(&mut core, waiting, ns);
     core.watch_queued(queued, at(clock, 200.0))
         .expect("watch queued");
     assert_eq!(core.next_deadline(clock), Some(CLOCK_NOW + 100.0));
@@ -220,12 +226,7 @@ fn a_message_expires_alone_on_its_own_timer() {
     let late = core
         .watch_sent(ready, ns, 2, at(clock, 50.0))
         .expect("watch");
-    let Ok(Sent::Queued {
-        slot: queued, seq, ..
-    }) = core.send(waiting, ns, false, false)
-    else {
-        panic!("queued");
-    };
+    let (queued, seq) = queue(&mut core, waiting, ns);
     assert_eq!(core.expire_slot(queued), None, "nobody awaits it");
     core.watch_queued(queued, at(clock, 10.0))
         .expect("watch queued");
@@ -262,9 +263,7 @@ fn a_gone_peer_hands_back_everything_and_leaves_no_state() {
         clock,
     } = world();
     let peer = core.add_peer(false);
-    let Ok(Sent::Queued { slot: queued, .. }) = core.send(peer, ns, false, false) else {
-        panic!("queued");
-    };
+    let (queued, _) = queue(&mut core, peer, ns);
     core.watch_queued(queued, at(clock, 60_000.0))
         .expect("watch queued");
     core.announce(peer, None);
@@ -379,15 +378,8 @@ fn a_cancelled_message_is_never_sent_nor_awaited() {
         clock,
     } = world();
     let waiting = core.add_peer(false);
-    let Ok(Sent::Queued { slot: first, .. }) = core.send(waiting, ns, false, false) else {
-        panic!("queued");
-    };
-    let Ok(Sent::Queued {
-        slot: second, seq, ..
-    }) = core.send(waiting, ns, false, false)
-    else {
-        panic!("queued");
-    };
+    let (first, _) = queue(&mut core, waiting, ns);
+    let (second, seq) = queue(&mut core, waiting, ns);
     assert!(core.cancel(first));
     assert!(!core.cancel(first), "once");
     assert_eq!(
