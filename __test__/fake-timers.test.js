@@ -23,6 +23,17 @@ function bounded(promise, what, ms = 5000) {
 }
 
 /**
+ * Sends `payload` to the echo handler, awaited within `ms`, and checks it came back: a reply
+ * needs no timer, whatever clock is installed.
+ */
+async function echoes(payload, ms, what) {
+  const answered = track(clusterphone.sendTo(worker, "echo", payload).within(ms).acknowledged());
+  await bounded(answered.promise, what);
+  assert.equal(answered.status, "fulfilled");
+  return answered;
+}
+
+/**
  * Ticks `timers` (node:test's mock timers or a fake clock below) by `before` ms, after which the
  * tracked acknowledgement must still be pending, then by `after` more, by which it must have timed
  * out.
@@ -149,10 +160,7 @@ function installFakeClock({ fakeDate = true, fakeTimers = true, fakeClearTimeout
 test("node:test mock.timers (setTimeout and Date) drive acknowledgement timeouts", { timeout: 20000 }, async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout", "Date"] });
   const silent = track(clusterphone.sendTo(worker, "ackNone").within(5000).acknowledged());
-  const answered = track(clusterphone.sendTo(worker, "echo", "real reply").within(5000).acknowledged());
-  // a reply needs no timer
-  await bounded(answered.promise, "the echo while timers are mocked");
-  assert.equal(answered.status, "fulfilled");
+  const answered = await echoes("real reply", 5000, "the echo while timers are mocked");
   assert.equal(answered.value, "real reply");
 
   await timesOutBetween(t.mock.timers, silent, 4999, 2, "the mocked timeout", "must not time out before its deadline");
@@ -183,9 +191,7 @@ test("node:test's global mock.timers enabled again after reset() (the same setTi
     mock.timers.enable({ apis });
     try {
       // Arms the clock's timer, then reset() drops it with the acknowledgement already settled.
-      const answered = track(clusterphone.sendTo(worker, "echo", "first cycle").within(5000).acknowledged());
-      await bounded(answered.promise, "the echo of the first cycle");
-      assert.equal(answered.status, "fulfilled");
+      await echoes("first cycle", 5000, "the echo of the first cycle");
     } finally {
       mock.timers.reset();
     }
@@ -202,9 +208,7 @@ test("node:test's global mock.timers enabled again after reset() (the same setTi
 test("a fake clock that drops all its timers (jest.clearAllTimers, sinon clock.reset) still drives later timeouts", { timeout: 20000 }, async () => {
   const clock = installFakeClock();
   try {
-    const answered = track(clusterphone.sendTo(worker, "echo", "before the drop").within(1000).acknowledged());
-    await bounded(answered.promise, "the echo before the drop");
-    assert.equal(answered.status, "fulfilled");
+    await echoes("before the drop", 1000, "the echo before the drop");
     clock.dropAllTimers();
     const silent = track(clusterphone.sendTo(worker, "ackNone").within(1000).acknowledged());
     await timesOutBetween(clock, silent, 999, 2, "the timeout after the drop", "must not time out before its deadline");
@@ -241,9 +245,7 @@ test(
 test("a fake setTimeout without its clearTimeout: a settled message's timer, still armed, never times out the next message", { timeout: 20000 }, async () => {
   const clock = installFakeClock({ fakeClearTimeout: false });
   try {
-    const answered = track(clusterphone.sendTo(worker, "echo", "first").within(1000).acknowledged());
-    await bounded(answered.promise, "the echo");
-    assert.equal(answered.status, "fulfilled");
+    await echoes("first", 1000, "the echo");
     assert.equal(clock.count(), 1, "only the settled message's own timer (real clearTimeout cannot clear a fake one)");
     // Likely in the slot the first one left; the first's timer fires at fake 1000.
     const silent = track(clusterphone.sendTo(worker, "ackNone").within(5000).acknowledged());
@@ -290,9 +292,7 @@ test("fake timers uninstalled one after another are not kept alive (with what th
     const clock = installFakeClock();
     try {
       alive.push(new WeakRef(globalThis.setTimeout));
-      const answered = track(clusterphone.sendTo(worker, "echo", i).within(1000).acknowledged());
-      await bounded(answered.promise, "an echo under a fake clock");
-      assert.equal(answered.status, "fulfilled");
+      await echoes(i, 1000, "an echo under a fake clock");
     } finally {
       clock.restore();
     }
@@ -326,9 +326,7 @@ test(
     const real = globalThis.setTimeout;
     globalThis.setTimeout = () => id;
     try {
-      const answered = track(clusterphone.sendTo(worker, "echo", "numeric").within(1000).acknowledged());
-      await bounded(answered.promise, "the echo");
-      assert.equal(answered.status, "fulfilled");
+      await echoes("numeric", 1000, "the echo");
     } finally {
       globalThis.setTimeout = real;
     }
@@ -396,9 +394,7 @@ test("a Date.now stub that returns no number (a bare sinon.stub) neither fails n
 test("a settled acknowledgement leaves no fake timer behind", { timeout: 20000 }, async () => {
   const clock = installFakeClock();
   try {
-    const answered = track(clusterphone.sendTo(worker, "echo", "settled").within(1000).acknowledged());
-    await bounded(answered.promise, "the echo");
-    assert.equal(answered.status, "fulfilled");
+    await echoes("settled", 1000, "the echo");
     assert.equal(clock.count(), 0);
   } finally {
     clock.restore();
@@ -493,9 +489,7 @@ test(
     try {
       assert.equal(Date.now(), 0, "the fake clock is installed");
       during = track(clusterphone.sendTo(worker, "ackNone").within(1000).acknowledged());
-      const duringAnswered = track(clusterphone.sendTo(worker, "echo", "during").within(1000).acknowledged());
-      await bounded(duringAnswered.promise, "an echo under the fake clock");
-      assert.equal(duringAnswered.status, "fulfilled");
+      const duringAnswered = await echoes("during", 1000, "an echo under the fake clock");
       assert.equal(duringAnswered.value, "during");
       // the message acknowledged before the fake clock resolves meanwhile
       await bounded(beforeAnswered.promise, "the ackLater sent before the fake clock");
