@@ -6,6 +6,7 @@
 //
 //   node scripts/instructions.js [--side primary|worker] [--size BYTES] [--mode plain,floor,clusterphone]
 //                                [--serialization json|advanced] [--warm 5000] [--counts 5000,15000]
+//                                [--node-flags "--predictable --hash-seed=1 --random-seed=1"]
 //
 // Each mode runs scripts/instructions-harness.js twice (N = 5000 and 15000 after the same warm-up)
 // and reports the difference over 10000: startup, compilation and the harness's fixed costs
@@ -29,12 +30,16 @@ const modes = option('mode', 'plain,floor,clusterphone').split(',')
 const serialization = option('serialization', 'json')
 const [FEW, MANY] = option('counts', '5000,15000').split(',').map(Number)
 const WARM = option('warm', '5000')
+// V8 without its random seeds and time-driven choices: the same build counts the same to ~10
+// instructions a round trip, where without these flags counts moved ±3k over the first messages.
+// `--node-flags ""` counts as V8 runs by default.
+const NODE_FLAGS = option('node-flags', '--predictable --hash-seed=1 --random-seed=1').split(' ').filter(Boolean)
 
 /** Instructions the working process ran for `n` round trips. */
 function count(side, mode, n) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-instr-'))
   const pidFile = path.join(dir, 'pid')
-  const args = ['--tool=callgrind', '--trace-children=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--single-threaded', path.join(__dirname, 'instructions-harness.js')]
+  const args = ['--tool=callgrind', '--trace-children=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--single-threaded', ...NODE_FLAGS, path.join(__dirname, 'instructions-harness.js')]
   const env = { ...process.env, SIDE: side, MODE: mode, SIZE: size, SERIALIZATION: serialization, WARM, N: String(n), PID_FILE: pidFile }
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
