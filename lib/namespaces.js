@@ -147,8 +147,17 @@ function onExpired(slot, peerId, nsId, seq) {
 
 /** The handler for `cmd`: an own property of the namespace's handlers (ours, then the adopted library's). */
 function handlerOf(record, cmd) {
-  const own = record.iface !== null ? ownFunction(record.iface.handlers, cmd) : undefined
-  if (own !== undefined || record.foreign === null) return own
+  // The namespace's own handler, looked up here rather than through `ownFunction`: a small
+  // function called on every message is one V8 compiles on its own early in a worker's life.
+  const iface = record.iface
+  if (iface !== null) {
+    const handlers = iface.handlers
+    if (handlers !== null && typeof handlers === 'object' && hasOwn.call(handlers, cmd)) {
+      const handler = handlers[cmd]
+      if (typeof handler === 'function') return handler
+    }
+  }
+  if (record.foreign === null) return undefined
   return ownFunction(record.foreign.interface?.handlers, cmd)
 }
 
