@@ -11,8 +11,8 @@
 // same channel object, so the message bus, a 1.x beside us and the user's own listeners each see
 // every envelope, in order, exactly as if it had been written alone.
 //
-// Once a peer reads batches, its channel's writes (`_send`, which `send` calls, while something is
-// gathered), `disconnect` and (for a worker or child) `kill` are guarded: anything written to it some other way (the user's
+// Once a peer reads batches, its channel's writes (`_send`, which `send` calls), `disconnect` and
+// (for a worker or child) `kill` are guarded: anything written to it some other way (the user's
 // own `worker.send`, cluster's internal messages, 1.x in the same process), and a signal sent
 // through it, first writes what is gathered, so nothing overtakes a message sent before it.
 
@@ -91,8 +91,7 @@ function startBatching(peer, channel, advanced) {
   if (debug.enabled) debug('batching with %s%s', peer.label, advanced ? ' (advanced)' : '')
   // Node's `send` writes through `_send`, looked up when called: guarding it covers the user's
   // `send`, one saved before batching started (`process.send.bind(process)` in a logger, a spy)
-  // and ours, with one wrapper per write instead of two, and only while something is gathered.
-  // A channel without it has `send` guarded for good.
+  // and ours, with one wrapper per write instead of two. A channel without it has `send` guarded.
   if (typeof channel._send === 'function') guardInternalSend(peer, channel)
   else guard(peer, channel, 'send')
   guard(peer, channel, 'disconnect')
@@ -114,38 +113,14 @@ function guard(peer, channel, method) {
 
 /**
  * `guard` for Node's `_send(message, handle, options, callback)`, the one written on every
- * message, put in place only while something is gathered for the peer (`peer.guardWrites(on)`,
- * from lib/outbox.js): a write with nothing gathered, which is every write of a process answering
- * one message at a time, pays no extra call (counted over a worker's first 2000 replies: ~0.8k
- * machine instructions each). Named parameters instead of `arguments`, which an unoptimized
- * function would allocate on every call.
- *
- * Something else may replace `_send` meanwhile (a spy, a library): one put over the guard may
- * call it, and one put while the guard was off wraps what the guard would call; either way the
- * guard then stays for good, calling what was there.
+ * message: named parameters instead of `arguments`, which an unoptimized function (a worker's
+ * first few thousand messages) would allocate on every call.
  */
 function guardInternalSend(peer, channel) {
-  let original = channel._send
-  let permanent = false
-  const guarded = function (message, handle, options, callback) {
+  const original = channel._send
+  channel._send = function (message, handle, options, callback) {
     if (peer.gathered !== 0) outbox.flush(peer)
     return original.call(this, message, handle, options, callback)
-  }
-  peer.guardWrites = (on) => {
-    if (permanent) return
-    const current = channel._send
-    if (on) {
-      if (current === guarded) return
-      if (current !== original) {
-        original = current
-        permanent = true
-      }
-      channel._send = guarded
-    } else if (current === guarded) {
-      channel._send = original
-    } else if (current !== original) {
-      permanent = true
-    }
   }
 }
 

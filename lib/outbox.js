@@ -254,7 +254,6 @@ function gatherMessage(peer, nsName, cmd, seq, payload) {
   if (peer.copies) value = advancedValue(payload)
   else value = toJsonPatched() ? NOT_PLAIN : jsonValue(payload, serializePayload)
   if (value === NOT_PLAIN) return notGathered(peer)
-  if (peer.gathered === 0) peer.guardWrites(true)
   peer.records.push(valueBits(value, HAS_VALUE, VALUE_IS_TEXT), nsName, cmd, seq)
   if (value !== ABSENT) pushValue(peer, value)
   if (++peer.gathered >= MAX_BATCH) flush(peer)
@@ -274,7 +273,6 @@ function gatherAck(peer, nsName, seq, reply, error) {
     errorValue = jsonValue(error, serializeError)
   }
   if (replyValue === NOT_PLAIN || errorValue === NOT_PLAIN) return notGathered(peer)
-  if (peer.gathered === 0) peer.guardWrites(true)
   peer.records.push(ACK | valueBits(replyValue, HAS_VALUE, VALUE_IS_TEXT) | valueBits(errorValue, HAS_ERROR, ERROR_IS_TEXT), nsName, seq)
   if (replyValue !== ABSENT) pushValue(peer, replyValue)
   if (errorValue !== ABSENT) pushValue(peer, errorValue)
@@ -290,7 +288,6 @@ function flush(peer) {
   peer.records = []
   peer.values = []
   peer.gathered = 0
-  peer.guardWrites(false)
   if (peer.goneReason !== null) return
   if (!peer.copies && toJsonPatched()) {
     // Patched since these were gathered: a batch's arrays would not arrive as arrays.

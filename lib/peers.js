@@ -49,8 +49,6 @@ class Peer {
     this.values = []
     /** A value too large, or with no exact copy, came this tick: the rest of it writes at once. */
     this.gatheringStopped = false
-    /** Puts the channel's write guard in place while something is gathered (lib/batching.js). */
-    this.guardWrites = guardNothing
     /**
      * Writes in progress: a getter or `toJSON` run while one is serialized may send to this peer
      * too, and that message is written at once, ahead of it, as 1.x wrote it.
@@ -137,9 +135,6 @@ class Peer {
   }
 }
 
-/** A peer that is not batching, or whose channel is guarded for good, has no guard to move. */
-function guardNothing(_on) {}
-
 /** The object Node's channel lives on: a Worker's ChildProcess, or the target itself. */
 function channelOf(target) {
   return target.process ?? target
@@ -187,7 +182,6 @@ function gone(peer, reason) {
   peer.records = []
   peer.values = []
   peer.gathered = 0
-  peer.guardWrites(false)
   if (peer.drained !== null) {
     peer.drained.promise.catch(() => {})
     peer.drained.reject(reason)
