@@ -131,6 +131,54 @@ test("messages sent while a handle is in flight arrive in order: none is gathere
   }
 });
 
+/** A burst of `record`s 0..19 with the user's own `worker.send` in the middle; checks the worker saw it in place. */
+async function burstAroundPlainSend(worker, from) {
+  for (let i = from; i < from + 10; i++) clusterphone.sendTo(worker, "record", i);
+  worker.send({ plain: from });
+  for (let i = from + 10; i < from + 20; i++) clusterphone.sendTo(worker, "record", i);
+  const { raw, batches } = await seen(worker);
+  assert.ok(batches > 0, "the burst was batched");
+  assert.deepStrictEqual(raw[10], { plain: from });
+  const payloads = raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload);
+  assert.deepStrictEqual(payloads, Array.from({ length: 20 }, (_, i) => from + i));
+}
+
+test("a spy put on the channel's _send between bursts, or over the guard in a burst, sees every write and order is kept", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker();
+  const channel = worker.process;
+  const spy = (inner, log) =>
+    function (message, handle, options, callback) {
+      log.push(message);
+      return inner.call(this, message, handle, options, callback);
+    };
+  // Between bursts: the guard, when it comes, has to write through the spy.
+  const betweenLog = [];
+  channel._send = spy(channel._send, betweenLog);
+  await burstAroundPlainSend(worker, 0);
+  assert.ok(betweenLog.some((m) => m && m.plain === 0));
+  assert.ok(betweenLog.some((m) => m && m.cmd === "NODE_CLUSTERPHONE" && Array.isArray(m.h)));
+  // Over the guard, in the middle of a burst: the spy calls the guard, which must not call the spy back.
+  const overLog = [];
+  let over;
+  await new Promise((resolve) => {
+    setImmediate(() => {
+      for (let i = 100; i < 110; i++) clusterphone.sendTo(worker, "record", i);
+      over = spy(channel._send, overLog);
+      channel._send = over;
+      worker.send({ plain: 100 });
+      for (let i = 110; i < 120; i++) clusterphone.sendTo(worker, "record", i);
+      resolve();
+    });
+  });
+  const { raw } = await seen(worker);
+  assert.deepStrictEqual(raw[10], { plain: 100 });
+  assert.deepStrictEqual(raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload), Array.from({ length: 20 }, (_, i) => 100 + i));
+  assert.equal(overLog.filter((m) => m && m.plain === 100).length, 1, "the spy saw the user's write once");
+  assert.equal(betweenLog.filter((m) => m && m.plain === 100).length, 1, "and so did the one under it");
+  assert.equal(channel._send, over, "the spy stays in place after the burst");
+  await burstAroundPlainSend(worker, 200);
+});
+
 test("a process.send saved before batching started still writes after what the tick gathered", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
   const order = [];
