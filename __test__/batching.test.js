@@ -151,7 +151,7 @@ test("a spy put on the channel's _send between bursts, or over the guard in a bu
       log.push(message);
       return inner.call(this, message, handle, options, callback);
     };
-  // Between bursts: the guard, when it comes, has to write through the spy.
+  // Between bursts: a spy put on `_send` sees every write after it, batches included.
   const betweenLog = [];
   channel._send = spy(channel._send, betweenLog);
   await burstAroundPlainSend(worker, 0);

@@ -2,7 +2,8 @@
 'use strict'
 // Machine instructions per round trip on one side of the channel, counted by valgrind (callgrind),
 // for plain `cluster` messaging, the floor the API asks for, and clusterphone: the one measure of
-// per-message cost on this machine that does not move with the host (run-to-run: ~1%).
+// per-message cost on this machine that does not move with the host (V8's seeds fixed, below: a
+// count repeats to ~10 instructions a round trip).
 //
 //   node scripts/instructions.js [--side primary|worker] [--size BYTES] [--mode plain,floor,clusterphone]
 //                                [--serialization json|advanced] [--warm 5000] [--counts 5000,15000]
