@@ -87,17 +87,25 @@ test("acknowledgements in a burst come back batched, each as a single write carr
   });
 });
 
+/**
+ * `perSide` records from `from` on, the user's own `worker.send(plain)`, then `perSide` more, in one
+ * tick: checks the burst was batched and the worker saw every message, the plain one in its place.
+ */
+async function burstAroundPlainSend(worker, from, perSide, plain) {
+  for (let i = from; i < from + perSide; i++) clusterphone.sendTo(worker, "record", i);
+  worker.send(plain);
+  for (let i = from + perSide; i < from + 2 * perSide; i++) clusterphone.sendTo(worker, "record", i);
+  const { raw, batches } = await seen(worker);
+  assert.ok(batches > 0, "the burst was batched");
+  assert.equal(raw.length, 2 * perSide + 1);
+  assert.deepStrictEqual(raw[perSide], plain);
+  const payloads = raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload);
+  assert.deepStrictEqual(payloads, Array.from({ length: 2 * perSide }, (_, i) => from + i));
+}
+
 test("the user's own worker.send() in the middle of a burst arrives in its place", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
-  for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", i);
-  worker.send({ plain: "between" });
-  for (let i = 20; i < 40; i++) clusterphone.sendTo(worker, "record", i);
-  const { raw, batches } = await seen(worker);
-  assert.ok(batches > 0);
-  assert.equal(raw.length, 41);
-  assert.deepStrictEqual(raw[20], { plain: "between" });
-  const payloads = raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload);
-  assert.deepStrictEqual(payloads, Array.from({ length: 40 }, (_, i) => i));
+  await burstAroundPlainSend(worker, 0, 20, { plain: "between" });
 });
 
 test("messages sent while a handle is in flight arrive in order: none is gathered ahead of those Node holds for it", { skip, timeout: 20000 }, async () => {
@@ -131,18 +139,6 @@ test("messages sent while a handle is in flight arrive in order: none is gathere
   }
 });
 
-/** A burst of `record`s 0..19 with the user's own `worker.send` in the middle; checks the worker saw it in place. */
-async function burstAroundPlainSend(worker, from) {
-  for (let i = from; i < from + 10; i++) clusterphone.sendTo(worker, "record", i);
-  worker.send({ plain: from });
-  for (let i = from + 10; i < from + 20; i++) clusterphone.sendTo(worker, "record", i);
-  const { raw, batches } = await seen(worker);
-  assert.ok(batches > 0, "the burst was batched");
-  assert.deepStrictEqual(raw[10], { plain: from });
-  const payloads = raw.filter((m) => m.__clusterphone).map((m) => m.__clusterphone.payload);
-  assert.deepStrictEqual(payloads, Array.from({ length: 20 }, (_, i) => from + i));
-}
-
 test("a spy put on the channel's _send between bursts, or over the guard in a burst, sees every write and order is kept", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
   const channel = worker.process;
@@ -154,7 +150,7 @@ test("a spy put on the channel's _send between bursts, or over the guard in a bu
   // Between bursts: a spy put on `_send` sees every write after it, batches included.
   const betweenLog = [];
   channel._send = spy(channel._send, betweenLog);
-  await burstAroundPlainSend(worker, 0);
+  await burstAroundPlainSend(worker, 0, 10, { plain: 0 });
   assert.ok(betweenLog.some((m) => m && m.plain === 0));
   assert.ok(betweenLog.some((m) => m && m.cmd === "NODE_CLUSTERPHONE" && Array.isArray(m.h)));
   // Over the guard, in the middle of a burst: the spy calls the guard, which must not call the spy back.
@@ -176,7 +172,7 @@ test("a spy put on the channel's _send between bursts, or over the guard in a bu
   assert.equal(overLog.filter((m) => m && m.plain === 100).length, 1, "the spy saw the user's write once");
   assert.equal(betweenLog.filter((m) => m && m.plain === 100).length, 1, "and so did the one under it");
   assert.equal(channel._send, over, "the spy stays in place after the burst");
-  await burstAroundPlainSend(worker, 200);
+  await burstAroundPlainSend(worker, 200, 10, { plain: 200 });
 });
 
 test("a process.send saved before batching started still writes after what the tick gathered", { skip, timeout: 20000 }, async () => {
