@@ -55,7 +55,9 @@ const BATCH_COMMAND = 'NODE_CLUSTERPHONE'
  * primary keeping one request per worker outstanding) runs no promise job of ours per message:
  * counted over a process's first 2000 round trips, the worker ran 144.8k machine instructions a
  * round trip against 147.3k with a job per tick, the primary 170.8k against 175.9k.
- * (`shouldGather` writes one at once: `BURST_WROTE`.)
+ *
+ * Not a setting: `shouldGather` writes exactly one at once (its `BURST_WROTE` state), and this
+ * says how many for the tests that read it.
  */
 const WRITE_THROUGH = 1
 
