@@ -111,6 +111,18 @@ test("the primary sends { __clusterphone: { ns, cmd, seq, payload } }, seqs from
   assert.deepEqual(b.saw(), [{ __clusterphone: { ns: "_", cmd: "first", seq: 1, payload: null } }]);
 });
 
+test("a workerReady without a usable seq still announces the namespace, as 1.x takes it (it is never answered)", { timeout: 20000 }, async () => {
+  for (const seq of [undefined, "1", 0, 1.5]) {
+    const a = rawWorker();
+    const ready = online(a.worker);
+    clusterphone.sendTo(a.worker, "queued", { seq: String(seq) });
+    await a.send({ __clusterphone: { ns: "clusterphone", cmd: "workerReady", seq, payload: { targetNs: "_" } } });
+    await ready;
+    await a.waitSaw((e) => e && e.cmd === "queued", `the queue flushed after a workerReady with seq ${seq}`);
+    assert.deepEqual(a.saw(), [{ __clusterphone: { ns: "_", cmd: "queued", seq: 1, payload: { seq: String(seq) } } }]);
+  }
+});
+
 // ------------------------------------------------------- worker -> primary
 
 test("the primary answers envelopes with { ns, ack, reply, error } and the documented error strings", { timeout: 20000 }, async () => {

@@ -63,6 +63,11 @@ pub fn classify(facts: Facts) -> Verdict {
     if !facts.is_object {
         return Verdict::Ignore;
     }
+    // The readiness announcement is never answered, so it needs no sequence number: 1.x marks a
+    // worker ready on it whatever its `seq`, and so does a worker written by hand.
+    if !facts.has_ack && facts.worker_ready && facts.ns == NsField::Known(INTERNAL_NS) {
+        return Verdict::Announce;
+    }
     let Some(seq) = sequence_number(facts.number) else {
         return Verdict::Ignore;
     };
@@ -76,7 +81,6 @@ pub fn classify(facts: Facts) -> Verdict {
     match facts.ns {
         NsField::Invalid => Verdict::Ignore,
         NsField::Unknown => Verdict::UnknownNamespace { seq },
-        NsField::Known(INTERNAL_NS) if facts.worker_ready => Verdict::Announce,
         NsField::Known(ns) if !facts.cmd_ok => Verdict::Unhandled { ns, seq },
         NsField::Known(ns) => Verdict::Deliver { ns, seq },
     }
@@ -166,8 +170,20 @@ mod tests {
         let mut facts = message(NsField::Known(INTERNAL_NS), 5.0, true);
         facts.worker_ready = true;
         assert_eq!(classify(facts), Verdict::Announce);
-        facts.number = f64::NAN;
-        assert_eq!(classify(facts), Verdict::Ignore, "still needs a usable seq");
+        for number in [f64::NAN, 0.0, -3.0, 1.5] {
+            facts.number = number;
+            assert_eq!(
+                classify(facts),
+                Verdict::Announce,
+                "needs no usable seq: {number}"
+            );
+        }
+        facts.has_ack = true;
+        assert_eq!(
+            classify(facts),
+            Verdict::Ignore,
+            "an acknowledgement is not one"
+        );
         let mut user = message(NsField::Known(3), 5.0, true);
         user.worker_ready = true;
         assert_eq!(classify(user), Verdict::Deliver { ns: 3, seq: 5 });

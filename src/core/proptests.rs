@@ -807,7 +807,10 @@ impl Run {
         let m = &mut self.model;
         let seq = Model::is_usable_seq(facts.number);
         let want = match (facts.is_object, seq, facts.has_ack, facts.ns) {
-            (false, _, _, _) | (_, None, _, _) => Received::Ignore,
+            (false, _, _, _) => Received::Ignore,
+            // The readiness announcement needs no usable seq (1.x takes it whatever its seq).
+            (true, _, false, NsField::Known(0)) if facts.worker_ready => Received::Announce,
+            (_, None, _, _) => Received::Ignore,
             // Acknowledgements are never answered; they settle only (this peer, ns, seq).
             (true, Some(seq), true, NsField::Known(ns)) => match m.pending.get(&(peer, ns, seq)) {
                 Some(&slot) => Received::Settled(slot),
@@ -816,7 +819,6 @@ impl Run {
             (true, Some(_), true, _) => Received::Ignore,
             (true, Some(_), false, NsField::Invalid) => Received::Ignore,
             (true, Some(_), false, NsField::Unknown) => Received::UnknownNamespace,
-            (true, Some(_), false, NsField::Known(0)) if facts.worker_ready => Received::Announce,
             (true, Some(_), false, NsField::Known(_)) if !facts.cmd_ok => Received::Unhandled,
             (true, Some(_), false, NsField::Known(_)) => Received::Deliver,
         };
