@@ -277,6 +277,18 @@ test("ackTimeout is the default timeout, read when a message is sent", { timeout
   }
 });
 
+test("ackTimeout reads back as it was written; a string is parsed like within() when a message is sent", { timeout: 20000 }, async () => {
+  clusterphone.ackTimeout = "150";
+  let msg;
+  try {
+    assert.equal(clusterphone.ackTimeout, "150");
+    msg = clusterphone.sendTo(worker, "ackNone");
+  } finally {
+    clusterphone.ackTimeout = 10000;
+  }
+  await assert.rejects(bounded(msg.acknowledged(), "an ackTimeout=\"150\" timeout"), /timed out/i);
+});
+
 test("ackTimeout is honoured in a worker too", { timeout: 20000 }, async () => {
   const result = await relay({ cmd: "primarySilent", ackTimeout: 150 });
   assert.equal(result.ok, false);

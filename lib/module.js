@@ -33,6 +33,8 @@ if (defaultNamespace === clusterphone) {
   // object; `ns` stays ours, and the 1.x default (10000) written right after it is not taken as
   // the user's setting.
   let foreignLoad = false
+  /** What the user assigned, read back as written (a string stays a string, as on 1.x's plain property). */
+  let assignedTimeout = context.settings.ackTimeout
   Object.defineProperty(clusterphone, 'ns', {
     enumerable: true,
     configurable: true,
@@ -47,7 +49,7 @@ if (defaultNamespace === clusterphone) {
   Object.defineProperty(clusterphone, 'ackTimeout', {
     enumerable: true,
     configurable: true,
-    get: () => context.settings.ackTimeout,
+    get: () => assignedTimeout,
     set: (value) => {
       if (foreignLoad) {
         foreignLoad = false
@@ -56,6 +58,7 @@ if (defaultNamespace === clusterphone) {
       const timeout = typeof value === 'number' ? value : parseInt(value, 10)
       if (!(timeout > 0)) throw errors.timeoutNotANumber()
       context.settings.ackTimeout = timeout
+      assignedTimeout = value
     },
   })
 }
