@@ -125,6 +125,23 @@ test("a handler returning a non-native thenable replies with its value", { timeo
   assert.deepEqual(await call("echoThenable", [1, 2, 3]), [1, 2, 3]);
 });
 
+test(
+  "an error whose message or stack getter throws still makes an error acknowledgement (thrown, rejected, or given to ack), and the worker lives on",
+  { timeout: 20000, skip: ORACLE && "1.0.1 loses these acknowledgements (and an async one ends its worker)" },
+  async () => {
+    for (const cmd of ["throwHostile", "rejectHostile", "ackHostile"]) {
+      for (const getter of ["message", "stack"]) {
+        await assert.rejects(call(cmd, getter), (err) => {
+          assert.match(err.message, /message handler threw an error/i, `${cmd} with a throwing ${getter}`);
+          assert.equal(err.origMessage, getter === "message" ? "" : "hostile", `${cmd} with a throwing ${getter}`);
+          return true;
+        });
+      }
+    }
+    assert.equal(await call("echo", "still here"), "still here");
+  },
+);
+
 test("a handler returning a rejected promise sends an error acknowledgement", { timeout: 20000 }, async () => {
   await assert.rejects(call("rejectPromise", "promise said no"), (err) => {
     assert.ok(err instanceof Error);

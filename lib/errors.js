@@ -98,12 +98,20 @@ function fromErrorAck(error) {
   return operational(new Error(message), code)
 }
 
-/** The wire form of whatever a handler threw or rejected with. */
+/**
+ * The wire form of whatever a handler threw or rejected with. Never throws: a `message` or `stack`
+ * getter (or a Proxy trap) that throws leaves that part empty, and the acknowledgement still goes.
+ */
 function toErrorAck(thrown) {
-  const origMessage = thrown instanceof Error ? thrown.message : messageOf(thrown)
-  const stack = thrown !== null && typeof thrown === 'object' ? thrown.stack : undefined
+  let origMessage = ''
+  try {
+    origMessage = thrown instanceof Error ? thrown.message : messageOf(thrown)
+  } catch {
+    // A hostile `message`: the acknowledgement goes without it.
+  }
+  const stack = stackOf(thrown)
   return {
-    msg: HANDLER_THREW + origMessage,
+    msg: HANDLER_THREW + safeString(origMessage),
     origMessage,
     origStack: typeof stack === 'string' ? stack.split('\n').slice(1).join('\n') : '',
   }
@@ -114,11 +122,26 @@ function messageOf(value) {
   return safeString(value)
 }
 
+/** A thrown value's `stack` as 1.x read it (undefined for most non-Errors, or when reading it throws). */
+function stackOf(thrown) {
+  if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) return undefined
+  try {
+    return thrown.stack
+  } catch {
+    return undefined
+  }
+}
+
+/** `String(value)`, for any value: one whose conversion throws gets its tag, or a placeholder. */
 function safeString(value) {
   try {
     return String(value)
   } catch {
-    return Object.prototype.toString.call(value)
+    try {
+      return Object.prototype.toString.call(value)
+    } catch {
+      return '[unprintable value]'
+    }
   }
 }
 
@@ -171,6 +194,7 @@ module.exports = {
   aborted,
   fromErrorAck,
   toErrorAck,
+  stackOf,
   commandRequired,
   workerRequired,
   onlyImmediately,

@@ -166,7 +166,7 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   } catch (err) {
     // Both warnings go where 1.x printed them (stdout, console.log), word for word.
     if (settled) {
-      console.log(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, stackOf(err))
+      console.log(`WARNING: handler for ${cmd} threw an exception *after* already acknowledging. You have a bug in your handler :)`, errors.stackOf(err))
     } else {
       settled = true
       sendAck(peer, nsName, seq, null, errors.toErrorAck(err))
@@ -199,16 +199,6 @@ function deliver(peer, ns, cmd, seq, payload, handle, from) {
   }
   settled = true
   follow(peer, nsName, seq, result, then)
-}
-
-/** What 1.x printed for a thrown value: its `stack` (undefined for most non-Errors). */
-function stackOf(err) {
-  if (err === null || err === undefined) return undefined
-  try {
-    return err.stack
-  } catch {
-    return undefined
-  }
 }
 
 /** Acknowledges with what the thenable `ack` was given settles to. */
