@@ -125,6 +125,19 @@ test("a handler returning a non-native thenable replies with its value", { timeo
   assert.deepEqual(await call("echoThenable", [1, 2, 3]), [1, 2, 3]);
 });
 
+test("a thenable fulfilled with a promise is followed as a Promise follows it: the reply is the inner value, an inner rejection an error", { timeout: 20000 }, async () => {
+  assert.deepEqual(await call("thenableOfPromise", { inner: true }), { inner: true });
+  await assert.rejects(call("thenableOfRejection", "inner said no"), (err) => {
+    assert.match(err.message, /message handler threw an error/i);
+    assert.equal(err.origMessage, "inner said no");
+    return true;
+  });
+});
+
+test("ack(thenable) waits for it also when the thenable is a function", { timeout: 20000 }, async () => {
+  assert.equal(await call("ackFunctionThenable", "from a function"), "from a function");
+});
+
 test(
   "an error whose message or stack getter throws still makes an error acknowledgement (thrown, rejected, or given to ack), and the worker lives on",
   { timeout: 20000, skip: ORACLE && "1.0.1 loses these acknowledgements (and an async one ends its worker)" },
