@@ -68,6 +68,9 @@ declare namespace clusterphone {
   /** What Node's `worker.send(message, handle)` / `process.send(message, handle)` can pass along. */
   export type SendHandle = Socket | Server | DgramSocket
 
+  /** A command of an untyped namespace: turned into a string when sent (`42` is `"42"`). */
+  export type CommandName = string | number
+
   /** The other end of a channel in the primary: a cluster worker, or a child of `child_process.fork()` / `clusterphone.fork()`. */
   export type Peer = Worker | ChildProcess
 
@@ -356,13 +359,13 @@ declare namespace clusterphone {
      * Primary only: send `cmd` to `peer` (a cluster Worker or a forked ChildProcess). Queued until it
      * is ready; a handle is refused while queued unless `forceQueueHandle`.
      */
-    sendTo<Reply = any>(peer: Peer, cmd: string, payload?: unknown, handle?: SendHandle, forceQueueHandle?: boolean): Message<Reply>
+    sendTo<Reply = any>(peer: Peer, cmd: CommandName, payload?: unknown, handle?: SendHandle | null, forceQueueHandle?: boolean): Message<Reply>
     /** Primary only: send `cmd` to every live cluster worker; `acknowledged()` gathers every outcome. */
-    broadcast<Reply = any>(cmd: string, payload?: unknown): BroadcastMessage<Reply>
+    broadcast<Reply = any>(cmd: CommandName, payload?: unknown): BroadcastMessage<Reply>
     /** Worker only: send `cmd` to the primary (or parent). */
-    sendToMaster<Reply = any>(cmd: string, payload?: unknown, handle?: SendHandle): Message<Reply>
+    sendToMaster<Reply = any>(cmd: CommandName, payload?: unknown, handle?: SendHandle | null): Message<Reply>
     /** Worker only: send `cmd` to the worker with id `workerId`, relayed by the primary. */
-    sendToWorker<Reply = any>(workerId: number, cmd: string, payload?: unknown): Message<Reply>
+    sendToWorker<Reply = any>(workerId: number, cmd: CommandName, payload?: unknown): Message<Reply>
   }
 
   /**
@@ -405,8 +408,11 @@ declare namespace clusterphone {
     ns<C extends CommandMap<C>>(name: string): TypedNamespace<C>
     ns<C extends CommandMap<C>, R extends 'primary'>(name: string): PrimaryNamespace<C>
     ns<C extends CommandMap<C>, R extends 'worker'>(name: string): WorkerNamespace<C>
-    /** Default acknowledgement timeout in milliseconds (10000), read when a message is sent. */
-    ackTimeout: number
+    /**
+     * Default acknowledgement timeout in milliseconds (10000), read when a message is sent. A string
+     * is parsed like `within()`'s, and reads back as it was written.
+     */
+    ackTimeout: number | string
     /** Resolves when the channel takes writes again (primary: to `peer`; worker: to the primary). */
     whenWritable(peer?: Peer): Promise<void>
     /** `child_process.fork()` for a child that talks clusterphone with this process (`sendTo(child)` / `sendToMaster()` there). */
@@ -418,13 +424,13 @@ declare namespace clusterphone {
   /** Handlers of the default namespace `"_"`. */
   let handlers: Record<string, Handler>
   /** Primary only: send `cmd` to `peer` in the default namespace. */
-  function sendTo<Reply = any>(peer: Peer, cmd: string, payload?: unknown, handle?: SendHandle, forceQueueHandle?: boolean): Message<Reply>
+  function sendTo<Reply = any>(peer: Peer, cmd: CommandName, payload?: unknown, handle?: SendHandle | null, forceQueueHandle?: boolean): Message<Reply>
   /** Primary only: send `cmd` to every live worker in the default namespace. */
-  function broadcast<Reply = any>(cmd: string, payload?: unknown): BroadcastMessage<Reply>
+  function broadcast<Reply = any>(cmd: CommandName, payload?: unknown): BroadcastMessage<Reply>
   /** Worker only: send `cmd` to the primary in the default namespace. */
-  function sendToMaster<Reply = any>(cmd: string, payload?: unknown, handle?: SendHandle): Message<Reply>
+  function sendToMaster<Reply = any>(cmd: CommandName, payload?: unknown, handle?: SendHandle | null): Message<Reply>
   /** Worker only: send `cmd` to the worker with id `workerId`, relayed by the primary. */
-  function sendToWorker<Reply = any>(workerId: number, cmd: string, payload?: unknown): Message<Reply>
+  function sendToWorker<Reply = any>(workerId: number, cmd: CommandName, payload?: unknown): Message<Reply>
   /**
    * The namespace `name`; the same name always returns the same object. `ns<Commands>(name)` types
    * it; `ns<Commands, 'primary' | 'worker'>(name)` is that role's view (see the top of this file).
@@ -433,8 +439,11 @@ declare namespace clusterphone {
   function ns<C extends CommandMap<C>>(name: string): TypedNamespace<C>
   function ns<C extends CommandMap<C>, R extends 'primary'>(name: string): PrimaryNamespace<C>
   function ns<C extends CommandMap<C>, R extends 'worker'>(name: string): WorkerNamespace<C>
-  /** Default acknowledgement timeout in milliseconds (10000), read when a message is sent. */
-  let ackTimeout: number
+  /**
+   * Default acknowledgement timeout in milliseconds (10000), read when a message is sent. A string
+   * is parsed like `within()`'s, and reads back as it was written.
+   */
+  let ackTimeout: number | string
   /**
    * Backpressure: resolves when the channel takes writes again (at once when it does now). Primary:
    * the channel to `peer`; worker: to the primary (no argument). Rejects if the peer is gone.

@@ -1,6 +1,7 @@
 // ESM entry: the same module object as `require("clusterphone")`, plus named exports of its
 // functions (each forwards, so it always reaches the live module; sendTo/broadcast exist in a
-// primary, sendToMaster/sendToWorker in a worker or forked child).
+// primary, sendToMaster/sendToWorker in a worker or forked child) and of its handlers object as it
+// is at load. Typings: index.d.mts.
 import clusterphone from './index.js'
 
 export default clusterphone

@@ -149,7 +149,7 @@ test("the root tarball holds the JS layer (lib/ and its one-file bundle), typing
   const lib = fs.readdirSync(path.join(ROOT, "lib"), { recursive: true })
     .map((f) => `lib/${f.split(path.sep).join("/")}`)
     .filter((f) => fs.statSync(path.join(ROOT, f)).isFile());
-  const expected = ["README.md", "binding.js", "bundle/clusterphone.js", "index.d.ts", "index.js", "index.mjs", "package.json", ...lib].sort();
+  const expected = ["README.md", "binding.js", "bundle/clusterphone.js", "index.d.mts", "index.d.ts", "index.js", "index.mjs", "package.json", ...lib].sort();
   assert.deepEqual(packed.root.files, expected);
   for (const file of packed.root.files) {
     assert.doesNotMatch(file, /^(src|target|__test__|npm|scripts|bench|examples|node_modules|\.ci|\.github)\//);

@@ -1,6 +1,10 @@
-// The ESM entry's typings: default import and the named `ns` (the only named export index.mjs has).
-import clusterphone, { ns } from 'clusterphone'
+// The ESM entry's typings (index.d.mts): the default import, and exactly the named exports index.mjs has.
+import clusterphone, { ns, handlers, sendTo, sendToMaster, broadcast, sendToWorker, whenWritable, fork } from 'clusterphone'
+// @ts-expect-error: index.mjs has no named ackTimeout (an import cannot be assigned to: set it on the default export)
+import { ackTimeout } from 'clusterphone'
 
+void [ackTimeout, sendTo, sendToMaster, broadcast, sendToWorker, whenWritable, fork]
+handlers.fromNamedExport = () => {}
 const app: clusterphone.Namespace = ns('esm')
 clusterphone.ackTimeout = 1000
 app.handlers.ping = () => 'pong'

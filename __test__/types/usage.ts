@@ -13,6 +13,10 @@ void same
 type _untyped = Assert<Equal<typeof app, clusterphone.Namespace>>
 type _untypedToo = Assert<Equal<clusterphone.Namespace, clusterphone.UntypedNamespace>>
 clusterphone.ackTimeout = 500
+// A string is parsed like within()'s and reads back as written.
+clusterphone.ackTimeout = '700'
+const timeout: number | string = clusterphone.ackTimeout
+void timeout
 // The module is the default namespace and more.
 const module_: clusterphone.Clusterphone = clusterphone
 const asNamespace: clusterphone.Namespace = clusterphone
@@ -37,6 +41,9 @@ if (cluster.isPrimary) {
     void value
   })
   app.sendTo(worker, 'x').acknowledged().then((r) => r).error((err) => err.message)
+  // A command is turned into a string (42 is "42"); a null handle is no handle.
+  app.sendTo(worker, 42, {}, null).ackd()
+  clusterphone.broadcast(7)
   app.sendTo(worker, 'x').acknowledged().finally(() => {}).error(() => 0)
   const anyReply = app.sendTo(worker, 'x').acknowledged()
   type _any = Assert<Equal<typeof anyReply, clusterphone.AckPromise<any>>>
@@ -96,6 +103,7 @@ if (cluster.isPrimary) {
 } else {
   clusterphone.handlers.echo = async (payload: unknown) => payload
   clusterphone.sendToMaster('ready', { pid: process.pid }).ackd()
+  clusterphone.sendToMaster(42, undefined, null).ackd()
   clusterphone.sendToMaster('sock', null, new net.Socket()).signal(AbortSignal.timeout(100)).ackd()
   app.sendToWorker(2, 'hello', { n: 1 }).within(100).ackd()
   const relayed: Promise<string> = clusterphone.sendToWorker<string>(3, 'ping').acknowledged()
