@@ -249,6 +249,9 @@ test("values JSON turns into something else arrive as a single write carries the
   const withGetter = Object.defineProperty({ plain: 1 }, "computed", { enumerable: true, get: () => "read when sent" });
   const hidden = Object.defineProperty({ shown: 1 }, "hidden", { enumerable: false, value: 2 });
   const nullProto = Object.assign(Object.create(null), { bare: true });
+  // JSON.stringify calls a toJSON it finds, enumerable or not.
+  const hiddenToJson = Object.defineProperty({ a: 1 }, "toJSON", { enumerable: false, value: () => "from a hidden toJSON" });
+  const hiddenToJsonArray = Object.defineProperty([1, 2], "toJSON", { enumerable: false, value: () => "from an array's" });
   class Point {
     constructor() {
       this.x = 1;
@@ -268,6 +271,8 @@ test("values JSON turns into something else arrive as a single write carries the
     { "2": "b", "1": "a", z: 0, __proto__: null },
     JSON.parse('{"__proto__": {"own": true}, "after": 1}'),
     { toJSON: 5 },
+    hiddenToJson,
+    { nested: hiddenToJson, list: [hiddenToJsonArray] },
     Symbol("top"),
     () => "top",
     new Date(1),

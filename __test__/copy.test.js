@@ -178,6 +178,10 @@ test("for a JSON channel, copies serialize as the originals do; a BigInt is NOT_
     assert.notEqual(copy, NOT_PLAIN);
     assert.equal(JSON.stringify({ payload: copy }), JSON.stringify({ payload: value }));
   }
+  const hiddenToJson = Object.defineProperty({ a: 1 }, "toJSON", { enumerable: false, value: () => "X" });
+  assert.equal(copyPlain({ nested: hiddenToJson }, true), NOT_PLAIN, "a non-enumerable toJSON is JSON.stringify's to call");
+  assert.equal(copyPlain(Object.defineProperty([1], "toJSON", { enumerable: false, value: () => "X" }), true), NOT_PLAIN);
+  assert.notEqual(copyPlain(hiddenToJson, false), NOT_PLAIN, "V8's serializer never calls toJSON");
   assert.equal(copyPlain({ big: 1n }, true), NOT_PLAIN, "JSON refuses a BigInt: the single write's error must come from sendTo");
   assert.equal(copyPlain(1n, true), NOT_PLAIN);
   assert.notEqual(copyPlain({ big: 1n }, false), NOT_PLAIN, "V8's serializer takes it");

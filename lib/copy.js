@@ -81,6 +81,9 @@ function copyValue(value) {
   if (typeof value !== 'object' || value === null) return primitive(value)
   if (isProxy(value) || seen.includes(value)) return NOT_PLAIN
   seen.push(value)
+  // JSON.stringify calls a `toJSON` it finds, not only an enumerable one (which the copy would
+  // meet as a function): a non-enumerable own one, or a getter, leaves it to the serializer.
+  if (json && typeof value.toJSON === 'function') return NOT_PLAIN
   const proto = getPrototypeOf(value)
   if (proto === ArrayPrototype && Array.isArray(value)) return copyArray(value)
   // The tag tells an arguments object or a module namespace (which the serializer refuses) from
