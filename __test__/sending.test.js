@@ -208,6 +208,28 @@ test("a handle for a worker that is not ready throws a TypeError instead of bein
   });
 });
 
+test(
+  "a handle behind a namespace's queued messages on a worker that is online throws too, saying why (it may not overtake them)",
+  { timeout: 20000, skip: ORACLE && "1.0.1 lets the handle overtake the queued messages" },
+  async (t) => {
+    const server = net.createServer();
+    t.after(() => server.close());
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const late = fork("worker.js");
+    t.after(() => kill(late));
+    const behind = clusterphone.ns("sending-handle-behind");
+    behind.sendTo(late, "echo", "queued before the worker was ready");
+    await online(late);
+    assert.throws(() => behind.sendTo(late, "server", {}, server), {
+      name: "TypeError",
+      code: "ERR_CLUSTERPHONE_HANDLE_NOT_QUEUEABLE",
+      message: /tried to send an FD to a worker that has not created this namespace yet: it is online, but messages sent to it in this namespace are still queued/,
+    });
+    const reply = await withTimeout(clusterphone.sendTo(late, "server", {}, server).acknowledged(), 5000, "the handle in \"_\"");
+    assert.equal(reply.isServer, true, "in a namespace with nothing queued it goes out at once");
+  },
+);
+
 test("forceQueueHandle === true queues a handle and delivers it once the worker is ready", { timeout: 20000 }, async (t) => {
   const server = net.createServer();
   t.after(() => server.close());

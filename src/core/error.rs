@@ -20,6 +20,8 @@ pub enum CoreError {
     PeerGone,
     /// A message with a handle may not wait in a queue unless the caller forces it.
     HandleNotQueueable,
+    /// The same, for a ready peer: the handle would wait behind its namespace's queued messages.
+    HandleBehindQueue,
     /// A slot id that is not (or no longer) held by a queued message.
     UnknownSlot,
     /// A clock id the core never handed out.
@@ -39,7 +41,9 @@ impl CoreError {
             CoreError::NameRequired => "ERR_CLUSTERPHONE_INVALID_ARG",
             CoreError::PrivateName => "ERR_CLUSTERPHONE_PRIVATE_NAMESPACE",
             CoreError::PeerGone => "ERR_CLUSTERPHONE_WORKER_DEAD",
-            CoreError::HandleNotQueueable => "ERR_CLUSTERPHONE_HANDLE_NOT_QUEUEABLE",
+            CoreError::HandleNotQueueable | CoreError::HandleBehindQueue => {
+                "ERR_CLUSTERPHONE_HANDLE_NOT_QUEUEABLE"
+            }
             CoreError::TooManyNamespaces => "ERR_CLUSTERPHONE_TOO_MANY_NAMESPACES",
             CoreError::UnknownSlot
             | CoreError::UnknownClock
@@ -50,7 +54,9 @@ impl CoreError {
 
     pub fn class(&self) -> ErrorClass {
         match self {
-            CoreError::NameRequired | CoreError::HandleNotQueueable => ErrorClass::TypeError,
+            CoreError::NameRequired
+            | CoreError::HandleNotQueueable
+            | CoreError::HandleBehindQueue => ErrorClass::TypeError,
             _ => ErrorClass::Error,
         }
     }
@@ -67,6 +73,12 @@ impl fmt::Display for CoreError {
                  I'd be happy to queue messages for you, deferring sending a descriptor could \
                  cause strange behavior in your application. Pass forceQueueHandle = true to \
                  queue it anyway."
+            }
+            CoreError::HandleBehindQueue => {
+                "You tried to send an FD to a worker that has not created this namespace yet: \
+                 it is online, but messages sent to it in this namespace are still queued, and \
+                 a descriptor may not overtake them. Pass forceQueueHandle = true to queue it \
+                 behind them."
             }
             CoreError::UnknownSlot => "Internal error: unknown message slot.",
             CoreError::UnknownClock => "Internal error: unknown clock.",

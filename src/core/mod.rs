@@ -144,7 +144,11 @@ impl Core {
         // Nothing overtakes a queued message: while the queue has any, new ones join it.
         let must_queue = !ready || !lane.queue.is_empty();
         if must_queue && has_handle && !force_queue {
-            return Err(CoreError::HandleNotQueueable);
+            return Err(if ready {
+                CoreError::HandleBehindQueue
+            } else {
+                CoreError::HandleNotQueueable
+            });
         }
         let seq = lane.next_seq;
         lane.next_seq += 1;

@@ -575,7 +575,11 @@ impl Run {
             lane.next = lane.next.max(base);
             let must_queue = !state.ready || !lane.queue.is_empty();
             if must_queue && handle && !force {
-                return Err(CoreError::HandleNotQueueable);
+                return Err(if state.ready {
+                    CoreError::HandleBehindQueue
+                } else {
+                    CoreError::HandleNotQueueable
+                });
             }
             let seq = lane.next;
             lane.next = seq.checked_add(1).expect("model: sequence overflow");

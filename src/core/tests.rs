@@ -163,6 +163,27 @@ fn a_handle_is_never_queued_unless_forced() {
 }
 
 #[test]
+fn a_handle_behind_a_ready_peers_queue_is_refused_with_its_own_reason() {
+    let World { mut core, ns, .. } = world();
+    let other = core.open_namespace("other").expect("valid name");
+    let peer = core.add_peer(false);
+    assert!(matches!(
+        core.send(peer, other, false, false),
+        Ok(Sent::Queued { .. })
+    ));
+    core.announce(peer, Some(ns));
+    assert_eq!(
+        core.send(peer, other, true, false),
+        Err(CoreError::HandleBehindQueue),
+        "ready, but `other` still has a queue"
+    );
+    assert_eq!(core.send(peer, ns, true, false), Ok(Sent::Now { seq: 1 }));
+    let refused = CoreError::HandleBehindQueue;
+    assert_eq!(refused.code(), CoreError::HandleNotQueueable.code());
+    assert!(refused.to_string().starts_with("You tried to send an FD"));
+}
+
+#[test]
 fn deadlines_expire_pending_and_queued_messages() {
     let World {
         mut core,
