@@ -99,19 +99,21 @@ function fromErrorAck(error) {
 }
 
 /**
- * The wire form of whatever a handler threw or rejected with. Never throws: a `message` or `stack`
- * getter (or a Proxy trap) that throws leaves that part empty, and the acknowledgement still goes.
+ * The wire form of whatever a handler threw or rejected with: three strings, so it always
+ * serializes. Never throws: a `message` or `stack` getter (or a Proxy trap) that throws leaves
+ * that part empty, and the acknowledgement still goes.
  */
 function toErrorAck(thrown) {
   let origMessage = ''
   try {
-    origMessage = thrown instanceof Error ? thrown.message : messageOf(thrown)
+    const message = thrown instanceof Error ? thrown.message : messageOf(thrown)
+    origMessage = typeof message === 'string' ? message : safeString(message)
   } catch {
     // A hostile `message`: the acknowledgement goes without it.
   }
   const stack = stackOf(thrown)
   return {
-    msg: HANDLER_THREW + safeString(origMessage),
+    msg: HANDLER_THREW + origMessage,
     origMessage,
     origStack: typeof stack === 'string' ? stack.split('\n').slice(1).join('\n') : '',
   }
@@ -143,6 +145,11 @@ function safeString(value) {
       return '[unprintable value]'
     }
   }
+}
+
+/** A handler's thenable never settled to a value: it was fulfilled with itself, or too deep a chain. */
+function endlessThenable(maxDepth) {
+  return new TypeError(`Chaining cycle: the reply thenable never settled to a value (it was fulfilled with itself, or through more than ${maxDepth} thenables)`)
 }
 
 function commandRequired() {
@@ -194,6 +201,7 @@ module.exports = {
   aborted,
   fromErrorAck,
   toErrorAck,
+  endlessThenable,
   stackOf,
   commandRequired,
   workerRequired,
