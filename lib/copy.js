@@ -81,14 +81,15 @@ function copyValue(value) {
   if (typeof value !== 'object' || value === null) return primitive(value)
   if (isProxy(value) || seen.includes(value)) return NOT_PLAIN
   seen.push(value)
-  // JSON.stringify calls a `toJSON` it finds, not only an enumerable one (which the copy would
-  // meet as a function): a non-enumerable own one, or a getter, leaves it to the serializer.
-  if (json && typeof value.toJSON === 'function') return NOT_PLAIN
   const proto = getPrototypeOf(value)
-  if (proto === ArrayPrototype && Array.isArray(value)) return copyArray(value)
+  // Under JSON, a plain object or array whose `toJSON` the copy would not meet as one of its
+  // values (a non-enumerable own one, a getter) is the serializer's: JSON.stringify calls it.
+  if (proto === ArrayPrototype && Array.isArray(value)) return json && typeof value.toJSON === 'function' ? NOT_PLAIN : copyArray(value)
   // The tag tells an arguments object or a module namespace (which the serializer refuses) from
   // a plain object with the same prototype.
-  if ((proto === ObjectPrototype || proto === null) && toString.call(value) === '[object Object]') return copyObject(value)
+  if ((proto === ObjectPrototype || proto === null) && toString.call(value) === '[object Object]') {
+    return json && typeof value.toJSON === 'function' ? NOT_PLAIN : copyObject(value)
+  }
   return NOT_PLAIN
 }
 
