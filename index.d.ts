@@ -409,10 +409,11 @@ declare namespace clusterphone {
     ns<C extends CommandMap<C>, R extends 'primary'>(name: string): PrimaryNamespace<C>
     ns<C extends CommandMap<C>, R extends 'worker'>(name: string): WorkerNamespace<C>
     /**
-     * Default acknowledgement timeout in milliseconds (10000), read when a message is sent. A string
-     * is parsed like `within()`'s, and reads back as it was written.
+     * Default acknowledgement timeout in milliseconds (10000), read when a message is sent. Typed as
+     * a number; JavaScript may assign a string, which is parsed like `within()`'s (and reads back as
+     * it was written, as on 1.x's plain property).
      */
-    ackTimeout: number | string
+    ackTimeout: number
     /** Resolves when the channel takes writes again (primary: to `peer`; worker: to the primary). */
     whenWritable(peer?: Peer): Promise<void>
     /** `child_process.fork()` for a child that talks clusterphone with this process (`sendTo(child)` / `sendToMaster()` there). */
@@ -440,10 +441,11 @@ declare namespace clusterphone {
   function ns<C extends CommandMap<C>, R extends 'primary'>(name: string): PrimaryNamespace<C>
   function ns<C extends CommandMap<C>, R extends 'worker'>(name: string): WorkerNamespace<C>
   /**
-   * Default acknowledgement timeout in milliseconds (10000), read when a message is sent. A string
-   * is parsed like `within()`'s, and reads back as it was written.
+   * Default acknowledgement timeout in milliseconds (10000), read when a message is sent. Typed as
+   * a number; JavaScript may assign a string, which is parsed like `within()`'s (and reads back as
+   * it was written, as on 1.x's plain property).
    */
-  let ackTimeout: number | string
+  let ackTimeout: number
   /**
    * Backpressure: resolves when the channel takes writes again (at once when it does now). Primary:
    * the channel to `peer`; worker: to the primary (no argument). Rejects if the peer is gone.

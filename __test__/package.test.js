@@ -145,6 +145,17 @@ test("the library announces package.json's version on process.__clusterphone wit
   assert.equal(loaded.trim(), "", "no package.json is read when the library loads");
 });
 
+test("index.d.mts re-exports every type index.d.ts names, so ESM TypeScript users can import any of them", { skip: SKIP }, () => {
+  const cjs = fs.readFileSync(path.join(ROOT, "index.d.ts"), "utf8");
+  const esm = fs.readFileSync(path.join(ROOT, "index.d.mts"), "utf8");
+  const named = [...cjs.matchAll(/^  export (?:type|interface) (\w+)/gm)].map((m) => m[1]).sort();
+  const list = esm.match(/export type \{([^}]*)\} from '\.\/index\.js'/);
+  assert.ok(list, "index.d.mts has an `export type { ... } from './index.js'` list");
+  const reexported = list[1].split(",").map((name) => name.trim()).filter(Boolean).sort();
+  assert.ok(named.length > 20, `found the types of index.d.ts (${named.length})`);
+  assert.deepEqual(reexported, named);
+});
+
 test("the root tarball holds the JS layer (lib/ and its one-file bundle), typings and loader only", { skip: SKIP }, () => {
   const lib = fs.readdirSync(path.join(ROOT, "lib"), { recursive: true })
     .map((f) => `lib/${f.split(path.sep).join("/")}`)

@@ -4,6 +4,12 @@ import clusterphone, { ns, handlers, sendTo, sendToMaster, broadcast, sendToWork
 import { ackTimeout } from 'clusterphone'
 
 void [ackTimeout, sendTo, sendToMaster, broadcast, sendToWorker, whenWritable, fork]
+// Every type is importable by name, as from index.d.ts.
+import type { Namespace, Handler, AckPromise, Peer, ClusterphoneError } from 'clusterphone'
+const named: Namespace = ns('esm-named-types')
+const handler: Handler = () => {}
+void [named, handler]
+type _NamedTypes = [AckPromise<number>, Peer, ClusterphoneError]
 handlers.fromNamedExport = () => {}
 const app: clusterphone.Namespace = ns('esm')
 clusterphone.ackTimeout = 1000

@@ -13,10 +13,11 @@ void same
 type _untyped = Assert<Equal<typeof app, clusterphone.Namespace>>
 type _untypedToo = Assert<Equal<clusterphone.Namespace, clusterphone.UntypedNamespace>>
 clusterphone.ackTimeout = 500
-// A string is parsed like within()'s and reads back as written.
+// Typed as a number, which reads back as one (a string is 1.x JavaScript's habit, parsed at runtime).
+const doubled: number = clusterphone.ackTimeout * 2
+void doubled
+// @ts-expect-error: TypeScript takes a number
 clusterphone.ackTimeout = '700'
-const timeout: number | string = clusterphone.ackTimeout
-void timeout
 // The module is the default namespace and more.
 const module_: clusterphone.Clusterphone = clusterphone
 const asNamespace: clusterphone.Namespace = clusterphone
