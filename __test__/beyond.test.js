@@ -122,6 +122,14 @@ test("whenWritable(): a producer that awaits it streams with the write queue bou
   // Unthrottled, these 200 MB of writes pile up in the primary; throttled, far less does.
   assert.ok(grown < 150 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(0)} MB`);
   await assert.rejects(clusterphone.whenWritable(), { name: "TypeError" });
+  // Only a Worker or a ChildProcess has a channel; anything else leaves no peer behind.
+  const peersBefore = clusterphone._stats().peers;
+  for (const notAPeer of [{}, { id: 7 }, null, "worker"]) {
+    await assert.rejects(clusterphone.whenWritable(notAPeer), { name: "TypeError", code: "ERR_CLUSTERPHONE_INVALID_ARG" });
+  }
+  assert.equal(clusterphone._stats().peers, peersBefore);
+  const self = await withTimeout(clusterphone.sendTo(worker, "whenWritableSelf").ackd(), 10000, "whenWritable(cluster.worker) in the worker");
+  assert.deepEqual(self, { before: 1, after: 1 }, "in a worker, its own cluster.worker is the channel to the primary");
 });
 
 test("NODE_DEBUG=clusterphone logs sends, receives, acks, timeouts and deaths; off, nothing", { skip, timeout: 20000 }, async () => {
@@ -169,6 +177,12 @@ test("sendToWorker(): relayed by the primary, the handler sees the sender's id, 
   assert.match(unhandled.error.message, /unhandled message type/i);
   assert.equal(unhandled.error.origMessage, unhandled.error.message);
 
+  const timedOut = await withTimeout(clusterphone.sendTo(a, "relayTimeout", { to: b.id }).ackd(), 10000, "the relay's timeout");
+  assert.equal(timedOut.code, "ERR_CLUSTERPHONE_TIMEOUT");
+  // The primary times its forward out with the same within: whichever timer fires first names
+  // the command, the target and the namespace.
+  assert.match(timedOut.message, new RegExp(`message never\\b.* worker ${b.id} in namespace _\\b`));
+
   const unknown = await relay(a, { to: 9999, cmd: "whoSent" });
   assert.equal(unknown.error.code, "ERR_CLUSTERPHONE_UNKNOWN_WORKER");
   assert.match(unknown.error.message, /9999/);
@@ -178,6 +192,14 @@ test("sendToWorker(): relayed by the primary, the handler sees the sender's id, 
   const dead = await relay(a, { to: b.id, cmd: "whoSent" });
   assert.equal(dead.error.code, "ERR_CLUSTERPHONE_UNKNOWN_WORKER");
   assert.match(dead.error.message, new RegExp(String(b.id)));
+});
+
+test("a relay goes out while a fake-timer library holds the global setImmediate (a send is not a timer)", { skip, timeout: 20000 }, async () => {
+  const [a, b] = await Promise.all([readyWorker(), readyWorker()]);
+  const result = await withTimeout(clusterphone.sendTo(a, "relayUnderFakeImmediate", { to: b.id, cmd: "whoSent", payload: "faked" }).ackd(), 10000, "the relay");
+  assert.deepEqual(result.reply, { from: a.id, payload: "faked" });
+  assert.ok(result.heldImmediates >= 1, "the fake held the turn's own setImmediate");
+  assert.match(result.lateWithin, /only valid immediately/, "once written, the message can no longer be configured");
 });
 
 test("a relay configured after an await in the same turn still gets its answer", { skip, timeout: 20000 }, async () => {

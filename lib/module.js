@@ -2,6 +2,7 @@
 // The public module, built once per process: the default namespace "_" (callable:
 // `clusterphone(name)` is `ns(name)`), with `ns` and `ackTimeout`.
 
+const cluster = require('node:cluster')
 const childProcess = require('node:child_process')
 const context = require('./context')
 const shared = require('./shared')
@@ -69,8 +70,10 @@ if (defaultNamespace === clusterphone) {
    * writes again, at once when it does now; rejects if the peer is gone.
    */
   namespaces.addMethod(clusterphone, 'whenWritable', function whenWritable(worker) {
-    if (worker === undefined && context.hasParent) return peers.thePrimary().whenWritable()
-    if (worker === null || typeof worker !== 'object') return Promise.reject(errors.workerRequired())
+    // In a worker, its own `cluster.worker` writes to the primary too.
+    if (context.hasParent && (worker === undefined || worker === cluster.worker)) return peers.thePrimary().whenWritable()
+    // Only a channel's owner: any other object would get a peer record that nothing removes.
+    if (!(worker instanceof cluster.Worker) && !(worker instanceof childProcess.ChildProcess)) return Promise.reject(errors.workerRequired())
     const peer = peers.ofWorker(worker)
     if (peer.goneReason === null && peers.isWorkerGone(worker)) peers.gone(peer, errors.workerDied())
     return peer.whenWritable()

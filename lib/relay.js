@@ -14,7 +14,9 @@ const { sendAck, RELAY } = require('./receive')
 function sendToWorker(internal, ns, id, cmd, payload) {
   const command = send.commandOf(cmd)
   if (!Number.isSafeInteger(id) || id <= 0) throw errors.workerIdRequired()
-  return send.sendToPrimaryLater(internal, RELAY, `${command} (to worker ${id})`, (message) => ({
+  // The label names what a timeout error names: the user's command, target and namespace (the
+  // seq and namespace after it are the hop to the primary's).
+  return send.sendToPrimaryLater(internal, RELAY, `${command} (to worker ${id} in namespace ${ns.name})`, (message) => ({
     to: id,
     ns: ns.name,
     cmd: command,

@@ -3,12 +3,14 @@
 // it announces a namespace. One core call per message decides its sequence number and whether it
 // goes out now or waits; the payload and handle stay here.
 
+const { setImmediate: nodeSetImmediate } = require('node:timers')
 const context = require('./context')
 const pending = require('./pending')
 const peers = require('./peers')
 const errors = require('./errors')
 const { Message } = require('./message')
 const debug = require('./debug')
+const { CLOSED_TURN } = require('./turn')
 
 /** The command as 1.x took it: turned into a string; empty, null, undefined or [] are refused. */
 function commandOf(cmd) {
@@ -110,7 +112,10 @@ function flush(peer, ns, announced) {
  * `sendToPrimary` whose payload is made when the current turn ends, once `within()` and
  * `acknowledged()` can no longer be called (`makePayload(message)`); the sequence number is taken
  * now. The write is a `setImmediate` scheduled after the turn's own (lib/turn.js), so it sees the
- * message's final settings even when they were made after an `await` in the same turn.
+ * message's final settings even when they were made after an `await` in the same turn. It is
+ * Node's own `setImmediate`, taken at load: a send is not a timer, and fake timers that replace
+ * the global one (sinon's and jest's by default) would hold it back, or drop it when uninstalled.
+ * Under such a fake the turn's window may still be open at the write: it closes for this message.
  */
 function sendToPrimaryLater(ns, cmd, label, makePayload) {
   const peer = peers.thePrimary()
@@ -118,7 +123,8 @@ function sendToPrimaryLater(ns, cmd, label, makePayload) {
   if (unreachable !== null) return new Message(peer, ns, label, 0, -1, unreachable)
   const seq = context.core.send(peer.lanes + ns.id)
   const message = new Message(peer, ns, label, seq, -1, undefined)
-  globalThis.setImmediate(() => {
+  nodeSetImmediate(() => {
+    message.turn = CLOSED_TURN
     if (peer.goneReason !== null) return
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, cmd, seq)
     try {

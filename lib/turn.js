@@ -7,6 +7,8 @@
 
 let turn = 0
 let scheduledWith = null
+/** A message's turn that is never the current one: its window is closed. */
+const CLOSED_TURN = -1
 
 function endTurn() {
   turn++
@@ -28,4 +30,4 @@ function isCurrentTurn(messageTurn) {
   return messageTurn === turn
 }
 
-module.exports = { currentTurn, isCurrentTurn }
+module.exports = { currentTurn, isCurrentTurn, CLOSED_TURN }
