@@ -208,6 +208,25 @@ test("a relay configured after an await in the same turn still gets its answer",
   assert.deepEqual(reply, { from: a.id, payload: "late" });
 });
 
+test("one signal given to many messages: one listener on it, no leak warning, every message cancelled", { skip, timeout: 20000 }, async (t) => {
+  const { getEventListeners } = require("node:events");
+  const worker = await readyWorker();
+  const warnings = [];
+  const onWarning = (warning) => warnings.push(warning.name);
+  process.on("warning", onWarning);
+  t.after(() => process.off("warning", onWarning));
+  const controller = new AbortController();
+  const acks = Array.from({ length: 25 }, () => clusterphone.sendTo(worker, "never").signal(controller.signal).ackd());
+  const kept = clusterphone.sendTo(worker, "echo", "kept").signal(controller.signal).ackd();
+  assert.equal(await withTimeout(kept, 10000, "the message answered before the abort"), "kept");
+  assert.equal(getEventListeners(controller.signal, "abort").length, 1, "one listener for every message");
+  controller.abort("all of them");
+  for (const ack of acks) await assert.rejects(ack, { name: "AbortError", cause: "all of them" });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(warnings, [], "no MaxListenersExceededWarning");
+  assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+});
+
 test("signal() twice: the first signal's listener is gone and aborting it cancels nothing", { skip, timeout: 20000 }, async () => {
   const { getEventListeners } = require("node:events");
   const worker = fork("beyond-worker.js");

@@ -142,11 +142,34 @@ function cancelSlot(slot, abortSignal) {
   if (context.core.cancel(slot)) pending.reject(slot, errors.aborted(abortSignal.reason))
 }
 
-/** Cancels `slot` when the signal aborts; the listener goes when the slot is forgotten. */
+/**
+ * Per signal, the slots it cancels, behind one 'abort' listener: a listener per message would pass
+ * EventTarget's threshold of 10 and print a leak warning for one signal given to many messages
+ * (a `broadcast(...).signal(s)` to 11 workers).
+ */
+const watched = new WeakMap()
+
+/** Cancels `slot` when the signal aborts; the slot leaves the watch when it is forgotten. */
 function cancelOnAbort(slot, abortSignal) {
-  const onAbort = () => cancelSlot(slot, abortSignal)
-  abortSignal.addEventListener('abort', onAbort, { once: true })
-  pending.onForget(slot, () => abortSignal.removeEventListener('abort', onAbort))
+  let watch = watched.get(abortSignal)
+  if (watch === undefined) {
+    const slots = new Set()
+    const onAbort = () => {
+      watched.delete(abortSignal)
+      for (const watchedSlot of slots) cancelSlot(watchedSlot, abortSignal)
+    }
+    watch = { slots, onAbort }
+    watched.set(abortSignal, watch)
+    abortSignal.addEventListener('abort', onAbort, { once: true })
+  }
+  watch.slots.add(slot)
+  pending.onForget(slot, () => {
+    watch.slots.delete(slot)
+    if (watch.slots.size === 0 && watched.get(abortSignal) === watch) {
+      watched.delete(abortSignal)
+      abortSignal.removeEventListener('abort', watch.onAbort)
+    }
+  })
 }
 
 module.exports = { Message, checkWithin, checkSignal, deliverTo }
