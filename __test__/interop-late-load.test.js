@@ -15,8 +15,8 @@ const { withTimeout, once, ORACLE } = require("./helpers");
 const skip = ORACLE && "2.x loaded after 1.x: only 2.x";
 const fixture = path.join(__dirname, "fixtures", "late-load-primary.js");
 
-async function runPrimary(first) {
-  const primary = fork(fixture, [], { env: { ...process.env, LATE_FIRST: first }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+async function runPrimary(first, mode = "") {
+  const primary = fork(fixture, [], { env: { ...process.env, LATE_FIRST: first, LATE_MODE: mode }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   try {
     const [report] = await withTimeout(once(primary, "message"), 30000, `the report of a primary loading ${first} first`);
     return report;
@@ -37,5 +37,17 @@ for (const first of ["clusterphone-v1", "clusterphone-v0"]) {
     assert.equal(report.neverCreated.ok, false);
     assert.match(report.neverCreated.error, /unknown namespace/i);
     assert.deepEqual(report.after, { ok: true, reply: "through 1.x again" });
+  });
+}
+
+for (const first of ["clusterphone-v1", "clusterphone-v0"]) {
+  test(`a worker forked before ${first} and 2.x loaded (in that order) is heard: every envelope handled once, both ways`, { skip, timeout: 60000 }, async () => {
+    const report = await runPrimary(first, "forked-first");
+    assert.equal(report.failed, undefined, report.failed);
+    assert.deepEqual(report.toWorker, { ok: true, reply: "through 2.x" });
+    assert.deepEqual(report.through1x, { ok: true, reply: "through 1.x" });
+    assert.equal(report.fromWorker.ok, true, JSON.stringify(report.fromWorker));
+    assert.deepEqual(report.fromWorker.reply, { ok: true, reply: "the primary got hi" });
+    assert.equal(report.fromWorkerCalls, 1, "the worker's message reached the handler once, through both listeners");
   });
 }

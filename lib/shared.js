@@ -46,9 +46,10 @@ function install(messageBus) {
     }
   } else if (!state.version || compareVersions(VERSION, state.version) > 0) {
     // The newest bus handles every envelope.
+    const bus = context.isPrimary ? onceEach(messageBus) : messageBus
     state.version = VERSION
-    state.messageBus = messageBus
-    state.messageHandler = messageBus
+    state.messageBus = bus
+    state.messageHandler = bus
   }
   context.dispatch = (peer, message, handle) => {
     const bus = state.messageBus || state.messageHandler
@@ -67,9 +68,31 @@ function install(messageBus) {
       })
     }
     if (context.hasParent) process.on('message', fromParent)
-  } else if (context.hasParent && context.isPrimary) {
+  } else if (context.isPrimary) {
+    // 1.x listens to each worker from its 'fork' on, so nobody heard a worker forked before it
+    // loaded: listen to them all, as when 2.x loads first. The bus (`onceEach`) takes an envelope
+    // that reaches it through both listeners once.
+    cluster.on('message', (worker, message, handle) => {
+      const bus = state.messageBus || state.messageHandler
+      bus.call(worker, message, handle)
+    })
     // A forked child beside a 1.x, which listened to cluster workers only: the parent is ours.
-    process.on('message', fromParent)
+    if (context.hasParent) process.on('message', fromParent)
+  }
+}
+
+/**
+ * The bus of a primary where 1.x loaded first: 2.x's cluster listener and 1.x's per-worker one
+ * both hand it the same message object, which it handles the first time only.
+ */
+function onceEach(messageBus) {
+  const handled = new WeakSet()
+  return function bus(message, handle) {
+    if (message !== null && typeof message === 'object') {
+      if (handled.has(message)) return
+      handled.add(message)
+    }
+    messageBus.call(this, message, handle)
   }
 }
 
