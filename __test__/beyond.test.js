@@ -202,6 +202,12 @@ test("a relay goes out while a fake-timer library holds the global setImmediate 
   assert.match(result.lateWithin, /only valid immediately/, "once written, the message can no longer be configured");
 });
 
+test("a relay goes out from a worker that loaded the library under a fake setImmediate, since put back", { skip, timeout: 20000 }, async () => {
+  const [a, b] = await Promise.all([readyWorker({ BEYOND_LOAD_UNDER_FAKE_IMMEDIATE: "1" }), readyWorker()]);
+  const result = await withTimeout(clusterphone.sendTo(a, "relayTo", { to: b.id, cmd: "whoSent", payload: "after the fake" }).ackd(), 10000, "the relay");
+  assert.deepEqual(result, { reply: { from: a.id, payload: "after the fake" } });
+});
+
 test("a relay configured after an await in the same turn still gets its answer", { skip, timeout: 20000 }, async () => {
   const [a, b] = await Promise.all([readyWorker(), readyWorker()]);
   const reply = await withTimeout(clusterphone.sendTo(a, "relayLate", { to: b.id, cmd: "whoSent", payload: "late" }).ackd(), 10000, "the relay");

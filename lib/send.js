@@ -112,10 +112,9 @@ function flush(peer, ns, announced) {
  * `sendToPrimary` whose payload is made when the current turn ends, once `within()` and
  * `acknowledged()` can no longer be called (`makePayload(message)`); the sequence number is taken
  * now. The write is a `setImmediate` scheduled after the turn's own (lib/turn.js), so it sees the
- * message's final settings even when they were made after an `await` in the same turn. It is
- * Node's own `setImmediate`, taken at load: a send is not a timer, and fake timers that replace
- * the global one (sinon's and jest's by default) would hold it back, or drop it when uninstalled.
- * Under such a fake the turn's window may still be open at the write: it closes for this message.
+ * message's final settings even when they were made after an `await` in the same turn. A send is
+ * not a timer, so fake timers must not hold it back (`writeSoon`); under one, the turn's window
+ * may still be open at the write: it closes for this message.
  */
 function sendToPrimaryLater(ns, cmd, label, makePayload) {
   const peer = peers.thePrimary()
@@ -123,7 +122,7 @@ function sendToPrimaryLater(ns, cmd, label, makePayload) {
   if (unreachable !== null) return new Message(peer, ns, label, 0, -1, unreachable)
   const seq = context.core.send(peer.lanes + ns.id)
   const message = new Message(peer, ns, label, seq, -1, undefined)
-  nodeSetImmediate(() => {
+  writeSoon(() => {
     message.turn = CLOSED_TURN
     if (peer.goneReason !== null) return
     if (debug.enabled) debug('send %s ns=%s cmd=%s seq=%d', peer.label, ns.name, cmd, seq)
@@ -137,6 +136,24 @@ function sendToPrimaryLater(ns, cmd, label, makePayload) {
     }
   })
   return message
+}
+
+/**
+ * Runs `write` once, in the first check phase that comes: on Node's `setImmediate` as it was at
+ * load and, when the global one is another now, on that too. Fake timers replace both the global
+ * and `node:timers` (Node's `mock.timers`, sinon's): loaded under a fake that is gone now, the
+ * first alone would never run; sent under one, the second alone would wait for its ticks.
+ */
+function writeSoon(write) {
+  let done = false
+  const once = () => {
+    if (done) return
+    done = true
+    write()
+  }
+  nodeSetImmediate(once)
+  const current = globalThis.setImmediate
+  if (current !== nodeSetImmediate) current(once)
 }
 
 module.exports = { sendToWorker, sendToPrimary, sendToPrimaryLater, notifyPrimary, flush, commandOf }
