@@ -13,14 +13,14 @@ export declare const broadcast: typeof clusterphone.broadcast
 export declare const sendToWorker: typeof clusterphone.sendToWorker
 export declare const whenWritable: typeof clusterphone.whenWritable
 export declare const fork: typeof clusterphone.fork
-// Every type index.d.ts names, for `import type { Namespace } from 'clusterphone'` (a package test
-// keeps this list whole).
+// Every type index.d.ts names (a declared namespace exports all its members), for
+// `import type { Namespace } from 'clusterphone'` (a package test keeps this list whole).
 export type {
   AbortedError, Ack, AckPromise, BroadcastMessage, BroadcastResult, Clusterphone,
   ClusterphoneError, ClusterphoneErrorBase, Command, CommandMap, CommandName, CommandsTo,
   ErrorCode, Handler, HandlerError, HandlerFor, HandlerResult, Handlers, Message, Namespace,
   NamespaceBase, NodeCallback, PayloadArgs, PayloadOf, Peer, PrimaryHandler, PrimaryNamespace,
-  PrimarySends, ReplyOf, Role, SendFailedError, SendHandle, TimeoutError, TypedNamespace,
-  UnhandledError, UnknownNamespaceError, UnknownWorkerError, UntypedCommand, UntypedCommands,
-  UntypedNamespace, WorkerDiedError, WorkerHandler, WorkerNamespace, WorkerSends,
+  PrimarySends, ReplyArgs, ReplyOf, Role, SendFailedError, SendHandle, TimeoutError,
+  TypedNamespace, UnhandledError, UnknownNamespaceError, UnknownWorkerError, UntypedCommand,
+  UntypedCommands, UntypedNamespace, WorkerDiedError, WorkerHandler, WorkerNamespace, WorkerSends,
 } from './index.js'

@@ -144,7 +144,9 @@ test(
         return true;
       });
     }
-    assert.equal(await call("thenableChain", 40), "end of 40");
+    // 64 thenables deep are followed; the 65th is refused.
+    assert.equal(await call("thenableChain", 64), "end of 64");
+    await assert.rejects(call("thenableChain", 65), /chaining cycle/i);
     assert.equal(await call("echo", "still here"), "still here");
   },
 );

@@ -149,7 +149,7 @@ function safeString(value) {
 
 /** A handler's thenable never settled to a value: it was fulfilled with itself, or too deep a chain. */
 function endlessThenable(maxDepth) {
-  return new TypeError(`Chaining cycle: the reply thenable never settled to a value (it was fulfilled with itself, or through more than ${maxDepth} thenables)`)
+  return new TypeError(`Chaining cycle or chain too deep: the reply thenable never settled to a value (it was fulfilled with itself, or through more than ${maxDepth} thenables)`)
 }
 
 function commandRequired() {
