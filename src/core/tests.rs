@@ -125,9 +125,9 @@ fn messages_queue_until_the_namespace_is_announced_and_keep_their_order() {
     assert!(!core.announce(peer, Some(ns)).first_time);
 }
 
-#[test]
-fn nothing_overtakes_a_queued_message_after_the_peer_is_ready() {
-    let World { mut core, ns, .. } = world();
+/// A peer that is ready (it announced `ns`) while namespace "other" still holds a message queued
+/// for it: the peer and "other".
+fn ready_with_a_queue_in_other(core: &mut Core, ns: NsId) -> (PeerId, NsId) {
     let other = core.open_namespace("other").expect("valid name");
     let peer = core.add_peer(false);
     assert!(matches!(
@@ -135,6 +135,13 @@ fn nothing_overtakes_a_queued_message_after_the_peer_is_ready() {
         Ok(Sent::Queued { .. })
     ));
     core.announce(peer, Some(ns));
+    (peer, other)
+}
+
+#[test]
+fn nothing_overtakes_a_queued_message_after_the_peer_is_ready() {
+    let World { mut core, ns, .. } = world();
+    let (peer, other) = ready_with_a_queue_in_other(&mut core, ns);
     // Ready now, but "other" still has a queue: join it.
     assert!(matches!(
         core.send(peer, other, false, false),
@@ -165,13 +172,7 @@ fn a_handle_is_never_queued_unless_forced() {
 #[test]
 fn a_handle_behind_a_ready_peers_queue_is_refused_with_its_own_reason() {
     let World { mut core, ns, .. } = world();
-    let other = core.open_namespace("other").expect("valid name");
-    let peer = core.add_peer(false);
-    assert!(matches!(
-        core.send(peer, other, false, false),
-        Ok(Sent::Queued { .. })
-    ));
-    core.announce(peer, Some(ns));
+    let (peer, other) = ready_with_a_queue_in_other(&mut core, ns);
     assert_eq!(
         core.send(peer, other, true, false),
         Err(CoreError::HandleBehindQueue),
