@@ -51,3 +51,34 @@ for (const first of ["clusterphone-v1", "clusterphone-v0"]) {
     assert.equal(report.fromWorkerCalls, 1, "the worker's message reached the handler once, through both listeners");
   });
 }
+
+test("loaded after a newer library, 2.x leaves every envelope to that library's bus (none reaches it twice)", { skip, timeout: 30000 }, async () => {
+  const os = require("node:os");
+  const fs = require("node:fs");
+  const { execFile } = require("node:child_process");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clusterphone-newer-"));
+  const script = path.join(dir, "primary.js");
+  fs.writeFileSync(script, `
+const cluster = require("node:cluster");
+if (cluster.isPrimary) {
+  let calls = 0;
+  // A newer library's shared state and its per-worker listener, as 1.x sets them up.
+  process.__clusterphone = { namespaces: {}, workerDataAccessor: Symbol("newer"), version: "9.0.0",
+    messageBus(message) { if (message && message.__clusterphone) calls++; } };
+  cluster.on("fork", (w) => w.on("message", (m, h) => process.__clusterphone.messageBus.call(w, m, h)));
+  require(${JSON.stringify(path.join(__dirname, ".."))});
+  const worker = cluster.fork();
+  worker.on("exit", () => console.log(JSON.stringify({ calls })));
+} else {
+  process.send({ __clusterphone: { ns: "_", cmd: "x", seq: 1, payload: 1 } }, () => process.exit(0));
+}
+`);
+  try {
+    const out = await new Promise((resolve, reject) =>
+      execFile(process.execPath, [script], { timeout: 20000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    assert.deepEqual(JSON.parse(out.trim().split("\n").pop()), { calls: 1 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -36,6 +36,8 @@ const ours = new WeakSet()
 
 function install(messageBus) {
   const first = !legacy
+  /** Our bus takes every envelope: we loaded first, or after an older library. */
+  let newest = first
   if (first) {
     state = process.__clusterphone = {
       namespaces: {},
@@ -50,34 +52,28 @@ function install(messageBus) {
     state.version = VERSION
     state.messageBus = bus
     state.messageHandler = bus
+    newest = true
   }
   context.dispatch = (peer, message, handle) => {
     const bus = state.messageBus || state.messageHandler
     bus.call(peer, message, handle)
   }
-  // The channel listeners call the bus themselves: one call less on every message.
-  const fromParent = (message, handle) => {
-    const bus = state.messageBus || state.messageHandler
-    bus.call(process, message, handle)
-  }
-  if (first) {
-    if (context.isPrimary) {
-      cluster.on('message', (worker, message, handle) => {
-        const bus = state.messageBus || state.messageHandler
-        bus.call(worker, message, handle)
-      })
-    }
-    if (context.hasParent) process.on('message', fromParent)
-  } else if (context.isPrimary) {
-    // 1.x listens to each worker from its 'fork' on, so nobody heard a worker forked before it
-    // loaded: listen to them all, as when 2.x loads first. The bus (`onceEach`) takes an envelope
-    // that reaches it through both listeners once.
+  if (context.isPrimary && newest) {
+    // Loaded after 1.x too: 1.x listens to each worker from its 'fork' on, so nobody heard a
+    // worker forked before it loaded. The bus (`onceEach`) then takes an envelope that reaches it
+    // through both listeners once.
     cluster.on('message', (worker, message, handle) => {
       const bus = state.messageBus || state.messageHandler
       bus.call(worker, message, handle)
     })
-    // A forked child beside a 1.x, which listened to cluster workers only: the parent is ours.
-    if (context.hasParent) process.on('message', fromParent)
+  }
+  // Beside a 1.x, a forked child that is itself a primary has its parent to us: 1.x listened to
+  // cluster workers only. The listener calls the bus itself: one call less on every message.
+  if (context.hasParent && (first || context.isPrimary)) {
+    process.on('message', (message, handle) => {
+      const bus = state.messageBus || state.messageHandler
+      bus.call(process, message, handle)
+    })
   }
 }
 
