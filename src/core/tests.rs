@@ -130,10 +130,7 @@ fn messages_queue_until_the_namespace_is_announced_and_keep_their_order() {
 fn ready_with_a_queue_in_other(core: &mut Core, ns: NsId) -> (PeerId, NsId) {
     let other = core.open_namespace("other").expect("valid name");
     let peer = core.add_peer(false);
-    assert!(matches!(
-        core.send(peer, other, false, false),
-        Ok(Sent::Queued { .. })
-    ));
+    queue(core, peer, other);
     core.announce(peer, Some(ns));
     (peer, other)
 }
