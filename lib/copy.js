@@ -82,15 +82,14 @@ function copyValue(value) {
   if (isProxy(value) || seen.includes(value)) return NOT_PLAIN
   seen.push(value)
   const proto = getPrototypeOf(value)
-  // Under JSON, a plain object or array whose `toJSON` the copy would not meet as one of its
-  // values (a non-enumerable own one, a getter) is the serializer's: JSON.stringify calls it.
-  if (proto === ArrayPrototype && Array.isArray(value)) return json && typeof value.toJSON === 'function' ? NOT_PLAIN : copyArray(value)
+  const isArray = proto === ArrayPrototype && Array.isArray(value)
   // The tag tells an arguments object or a module namespace (which the serializer refuses) from
   // a plain object with the same prototype.
-  if ((proto === ObjectPrototype || proto === null) && toString.call(value) === '[object Object]') {
-    return json && typeof value.toJSON === 'function' ? NOT_PLAIN : copyObject(value)
-  }
-  return NOT_PLAIN
+  if (!isArray && !((proto === ObjectPrototype || proto === null) && toString.call(value) === '[object Object]')) return NOT_PLAIN
+  // Under JSON, a plain object or array whose `toJSON` the copy would not meet as one of its
+  // values (a non-enumerable own one, a getter) is the serializer's: JSON.stringify calls it.
+  if (json && typeof value.toJSON === 'function') return NOT_PLAIN
+  return isArray ? copyArray(value) : copyObject(value)
 }
 
 function copyArray(array) {
