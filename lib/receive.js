@@ -221,12 +221,17 @@ function replyWith(peer, nsName, seq, reply, depth) {
     }
     if (typeof then === 'function') {
       if (depth < MAX_FOLLOWED) follow(peer, nsName, seq, reply, then, depth + 1)
-      else sendAck(peer, nsName, seq, null, errors.toErrorAck(errors.endlessThenable(MAX_FOLLOWED)))
+      else refuseEndless(peer, nsName, seq)
       return
     }
   }
   if (debug.enabled) debug('ack %s ns=%s seq=%d', peer.label, nsName, seq)
   peer.sendAck(nsName, seq, reply, undefined)
+}
+
+/** The error acknowledgement of a reply thenable that never settles to a value. */
+function refuseEndless(peer, nsName, seq) {
+  sendAck(peer, nsName, seq, null, errors.toErrorAck(errors.endlessThenable(MAX_FOLLOWED)))
 }
 
 /**
@@ -238,7 +243,7 @@ function follow(peer, nsName, seq, thenable, then, depth) {
   const onReply = (value) => {
     if (done) return
     done = true
-    if (value === thenable) sendAck(peer, nsName, seq, null, errors.toErrorAck(errors.endlessThenable(MAX_FOLLOWED)))
+    if (value === thenable) refuseEndless(peer, nsName, seq)
     else replyWith(peer, nsName, seq, value, depth)
   }
   const onError = (err) => {
