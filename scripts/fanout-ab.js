@@ -7,6 +7,11 @@
 //
 //   node scripts/fanout-ab.js [--rounds 6] [--ms 1500] [--workers 4] [--outstanding 1]
 //                             [--warm 700] [--libs plain,floor,clusterphone] [--1k]
+//                             [--pre MS] [--node-flags "--interrupt-budget=8448"]
+//
+// `--pre MS` runs 100 outstanding per worker for MS first, drained before the measured phase: the
+// benchmark runs its fan-out cases one after another in the same processes. `--node-flags` go to
+// the primary and its workers (V8's tier-up experiments in docs/performance.md).
 //
 // A lib is `plain` (worker.send / process.send, echoed), `floor` (scripts/floor), `clusterphone`
 // (this package, as built), a directory holding a clusterphone build, or `PRIMARY:WORKER` to run
@@ -48,19 +53,26 @@ function microseconds(usage) {
 }
 
 /** One run: a primary with its workers; prints one JSON line and exits. */
-function runPrimary(spec, workers, outstanding, ms, warmMs) {
+function runPrimary(spec, workers, outstanding, ms, warmMs, preMs) {
   const [primaryLib, workerLib = primaryLib] = spec.split(':')
   if ((primaryLib === 'plain') !== (workerLib === 'plain')) throw new Error('plain talks only to plain')
   const lib = load(primaryLib)
-  cluster.setupPrimary({ exec: __filename, args: ['--worker', workerLib] })
+  cluster.setupPrimary({ exec: __filename, args: ['--worker', workerLib], execArgv: process.execArgv })
   const all = []
   for (let i = 0; i < workers; i++) all.push(cluster.fork())
   let done = 0
   let stopping = false
+  let inFlight = 0
+  let drained = null
   const sendOne = (worker) => {
-    if (stopping) return
+    if (stopping) {
+      if (inFlight === 0 && drained !== null) drained()
+      return
+    }
+    inFlight++
     if (lib === null) worker.send(payload)
     else lib.sendTo(worker, 'echo', payload).ackd().then(() => {
+      inFlight--
       done++
       sendOne(worker)
     }, () => {})
@@ -77,6 +89,7 @@ function runPrimary(spec, workers, outstanding, ms, warmMs) {
   for (const worker of all) {
     if (lib === null) worker.on('message', (message) => {
       if (message === null || typeof message !== 'object' || message[CPU_REQUEST] !== undefined) return
+      inFlight--
       done++
       sendOne(worker)
     })
@@ -88,6 +101,13 @@ function runPrimary(spec, workers, outstanding, ms, warmMs) {
   })
   started.then(async () => {
     await sleep(500) // every worker has loaded its library and announced itself
+    if (preMs > 0) {
+      for (const worker of all) for (let i = 0; i < 100; i++) sendOne(worker)
+      await sleep(preMs)
+      stopping = true
+      await new Promise((resolve) => (drained = resolve))
+      stopping = false
+    }
     for (const worker of all) for (let i = 0; i < outstanding; i++) sendOne(worker)
     await sleep(warmMs) // warm-up: V8 optimizes both sides
     const workerCpu0 = await Promise.all(all.map(cpuOf))
@@ -133,12 +153,13 @@ function main() {
   const { execFileSync } = require('node:child_process')
   const rounds = Number(option('rounds', '6'))
   const libs = option('libs', 'plain,floor,clusterphone').split(',')
-  const runArgs = ['--workers', option('workers', '4'), '--outstanding', option('outstanding', '1'), '--ms', option('ms', '1500'), '--warm', option('warm', '700')]
+  const runArgs = ['--workers', option('workers', '4'), '--outstanding', option('outstanding', '1'), '--ms', option('ms', '1500'), '--warm', option('warm', '700'), '--pre', option('pre', '0')]
   if (process.argv.includes('--1k')) runArgs.push('--1k')
+  const nodeFlags = option('node-flags', '').split(' ').filter(Boolean)
   const results = new Map(libs.map((lib) => [lib, []]))
   for (let round = 0; round < rounds; round++) {
     for (const lib of libs) {
-      const out = execFileSync(process.execPath, [__filename, '--run', lib, ...runArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      const out = execFileSync(process.execPath, [...nodeFlags, __filename, '--run', lib, ...runArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
       results.get(lib).push(JSON.parse(out.trim().split('\n').pop()))
     }
   }
@@ -155,7 +176,7 @@ function main() {
 }
 
 if (cluster.isPrimary && process.argv.includes('--run')) {
-  runPrimary(option('run'), Number(option('workers', '4')), Number(option('outstanding', '1')), Number(option('ms', '1500')), Number(option('warm', '700')))
+  runPrimary(option('run'), Number(option('workers', '4')), Number(option('outstanding', '1')), Number(option('ms', '1500')), Number(option('warm', '700')), Number(option('pre', '0')))
 } else if (cluster.isWorker) {
   runWorker(option('worker'))
 } else {
