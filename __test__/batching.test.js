@@ -4,8 +4,8 @@
 // tick travel as a few Node-internal batches, and that must change nothing anyone can see:
 // listeners on both ends get every envelope exactly as a single write carries it (keys JSON drops
 // stay dropped), in order, also around the user's own `worker.send`; payloads are serialized when
-// sent; a worker that exits right after a burst still delivers it; 1.x peers never get a batch;
-// malformed batches break nothing. Batches under `advanced` serialization:
+// sent; a worker that exits, or kills itself, right after a burst still delivers it; 1.x peers
+// never get a batch; malformed batches break nothing. Batches under `advanced` serialization:
 // __test__/batching-advanced.test.js.
 
 const { test, after } = require("node:test");
@@ -433,6 +433,31 @@ for (const serialization of ["json", "advanced"]) {
     assert.ok(counter.batches > 0, "the burst was batched");
   });
 }
+
+for (const signal of ["SIGKILL", "SIGTERM"]) {
+  test(`a worker that sends itself ${signal} right after a burst still delivers all of it, as 1.x's writes did`, { skip, timeout: 20000 }, async () => {
+    const { worker } = await batchWorker();
+    got.length = 0;
+    // The channel's end comes after everything written to it; 'exit' may come before the last read.
+    const closed = Promise.all([once(worker, "exit"), once(worker, "disconnect")]);
+    clusterphone.sendTo(worker, "burstThenExit", { n: 30, signal });
+    const [[, exitSignal]] = await withTimeout(closed, 5000, "the worker to die");
+    assert.equal(exitSignal, signal);
+    assert.deepStrictEqual(got, Array.from({ length: 30 }, (_, i) => i));
+  });
+}
+
+test("process.kill(worker.process.pid) right after a burst: the worker gets the whole burst before the signal", { skip, timeout: 20000 }, async () => {
+  const { worker } = await batchWorker({ env: { EXIT_ON_SIGTERM: "1" } });
+  const replies = [];
+  for (let i = 0; i < 5; i++) replies.push(clusterphone.sendTo(worker, "echo", i).ackd());
+  process.kill(worker.process.pid, "SIGTERM");
+  const outcomes = await withTimeout(Promise.allSettled(replies), 5000, "the acknowledgements");
+  assert.deepStrictEqual(
+    outcomes.map((o) => (o.status === "fulfilled" ? o.value : o.reason.message)),
+    [0, 1, 2, 3, 4],
+  );
+});
 
 test("a worker whose own 'exit' listener, added before the library, throws still delivers a whole burst", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker({ env: { THROWING_EXIT_LISTENER: "1" } });

@@ -12,9 +12,10 @@
 // every envelope, in order, exactly as if it had been written alone.
 //
 // Once a peer reads batches, its channel's writes (`_send`, which `send` calls), `disconnect` and
-// (for a worker or child) `kill` are guarded: anything written to it some other way (the user's
-// own `worker.send`, cluster's internal messages, 1.x in the same process), and a signal sent
-// through it, first writes what is gathered, so nothing overtakes a message sent before it.
+// (for a worker or child) `kill` are guarded, and so are `process.kill` and `process.abort`:
+// anything written to it some other way (the user's own `worker.send`, cluster's internal
+// messages, 1.x in the same process), and a signal sent through it or by pid, first writes what
+// is gathered, so nothing overtakes a message sent before it.
 
 const cluster = require('node:cluster')
 const context = require('./context')
@@ -97,8 +98,29 @@ function startBatching(peer, channel, advanced) {
   guard(peer, channel, 'disconnect')
   // A signal to the peer (worker.kill(), child.kill()) must not overtake what this tick sent it.
   if (channel !== process) guard(peer, channel, 'kill')
+  guardProcessExits()
   peer.copies = advanced
   peer.batching = true
+}
+
+let processGuarded = false
+
+/**
+ * `process.kill` (a signal to a peer by pid, or to this process itself) and `process.abort()` first
+ * write what this tick gathered for every peer: a process that ends itself this way runs no 'exit'
+ * listener, and 1.x had written each message when it was sent.
+ */
+function guardProcessExits() {
+  if (processGuarded) return
+  processGuarded = true
+  for (const method of ['kill', 'abort']) {
+    const original = process[method]
+    if (typeof original !== 'function') continue
+    process[method] = function () {
+      outbox.flushGathered()
+      return original.apply(this, arguments)
+    }
+  }
 }
 
 /** Wraps `channel[method]` so that it first writes what is gathered for `peer`. */

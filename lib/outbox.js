@@ -305,6 +305,11 @@ function flush(peer) {
 /** The process is exiting: write what is gathered, and from now on write at once. */
 function flushAll() {
   exiting = true
+  flushGathered()
+}
+
+/** Writes what this tick gathered for every peer, now; later messages of the tick gather again. */
+function flushGathered() {
   for (let i = 0; i < touched.length; i++) if (touched[i].gathered !== 0) flush(touched[i])
 }
 
@@ -345,4 +350,4 @@ function unpack(headers, values, each, fromWorker) {
   }
 }
 
-module.exports = { BATCH_COMMAND, WRITE_THROUGH, shouldGather, wrote, gatherMessage, gatherAck, flush, flushAll, unpack }
+module.exports = { BATCH_COMMAND, WRITE_THROUGH, shouldGather, wrote, gatherMessage, gatherAck, flush, flushAll, flushGathered, unpack }
