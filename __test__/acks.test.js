@@ -31,6 +31,24 @@ clusterphone.handlers.primarySilent = () => {};
 
 // ------------------------------------------------------ promise / callback
 
+test("ack(reply) is written at once: it reaches the primary ahead of what the handler sends after it (1.0.1 wrote it a tick later)", { skip: ORACLE, timeout: 20000 }, async () => {
+  const order = [];
+  const listener = (message) => {
+    const envelope = message && message.__clusterphone;
+    if (envelope && envelope.ack !== undefined) order.push(`ack ${envelope.reply}`);
+    else if (envelope && envelope.cmd === "afterAck") order.push("afterAck");
+  };
+  clusterphone.handlers.afterAck = (w, payload, handle, ack) => ack();
+  worker.on("message", listener);
+  try {
+    assert.equal(await bounded(clusterphone.sendTo(worker, "ackThenSend").acknowledged(), "ackThenSend"), "acked");
+    await bounded(clusterphone.sendTo(worker, "echo", 1).acknowledged(), "a round trip after it");
+    assert.deepEqual(order.filter((entry) => entry === "ack acked" || entry === "afterAck"), ["ack acked", "afterAck"]);
+  } finally {
+    worker.removeListener("message", listener);
+  }
+});
+
 test("acknowledged() returns an awaitable promise of the reply", { timeout: 20000 }, async () => {
   const promise = clusterphone.sendTo(worker, "echo", { a: 1 }).acknowledged();
   assert.equal(typeof promise.then, "function");

@@ -51,6 +51,21 @@ test("sendToMaster in a worker throws a TypeError when the command is empty, nul
   }
 });
 
+test("a send refused for its command uses no sequence number: the worker's next message is still seq 1 (1.0.1's worker counted it)", { skip: ORACLE, timeout: 20000 }, async () => {
+  const fresh = fork("worker.js");
+  await online(fresh);
+  const seqs = [];
+  fresh.on("message", (message) => {
+    const envelope = message && message.__clusterphone;
+    if (envelope && envelope.cmd === "seqProbe") seqs.push(envelope.seq);
+  });
+  clusterphone.handlers.seqProbe = (w, payload, handle, ackFn) => ackFn();
+  for (const cmd of ["", []]) assert.equal((await ack(clusterphone.sendTo(fresh, "trySend", { cmd }), "a refused send")).threw, true);
+  assert.equal((await ack(clusterphone.sendTo(fresh, "trySend", { cmd: "seqProbe" }), "a send")).threw, false);
+  assert.deepEqual(seqs, [1]);
+  await kill(fresh);
+});
+
 test("the command is turned into a string", { timeout: 20000 }, async () => {
   assert.equal(await ack(clusterphone.sendTo(worker, 42), "command 42"), "handler 42");
 });
