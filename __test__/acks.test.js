@@ -114,6 +114,18 @@ test("ackd(cb) calls cb(err) once when the acknowledgement fails", { timeout: 20
 
 // ------------------------------------------------------------------ .error
 
+test("no bluebird method but .error is kept: the promise and what .then/.error derive from it are native Promises", { skip: ORACLE && "1.0.1 returns a bluebird promise", timeout: 20000 }, async () => {
+  const promise = clusterphone.sendTo(worker, "echo", 1).acknowledged();
+  const derived = [promise, promise.then((reply) => reply), promise.error(() => {})];
+  for (const p of derived) {
+    assert.ok(p instanceof Promise);
+    for (const method of ["spread", "tap", "timeout", "nodeify", "asCallback", "delay", "bind", "done", "isFulfilled", "cancel", "reflect", "return"]) {
+      assert.equal(p[method], undefined, `no .${method}()`);
+    }
+  }
+  assert.deepEqual(await bounded(Promise.all(derived), "echo"), [1, 1, 1]);
+});
+
 test(".error(fn) handles error acknowledgements, which carry a non-enumerable isOperational", { timeout: 20000 }, async (t) => {
   const fn = t.mock.fn((err) => `handled: ${err.origMessage}`);
   const promise = clusterphone.sendTo(worker, "throwError", "operational").acknowledged();
