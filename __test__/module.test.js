@@ -80,6 +80,13 @@ test("ackTimeout defaults to 10000 ms and is writable", () => {
   assert.equal(clusterphone.ackTimeout, 10000);
 });
 
+test("ackTimeout refuses what is not a positive number and keeps its value (1.0.1 stored it, 0 timing out at once)", { skip: ORACLE && "1.0.1 differs: a plain property", timeout: 20000 }, () => {
+  for (const bad of [0, -1, "abc", null, undefined, NaN]) {
+    assert.throws(() => (clusterphone.ackTimeout = bad), /must be a number/, `ackTimeout = ${String(bad)}`);
+    assert.equal(clusterphone.ackTimeout, 10000);
+  }
+});
+
 test("a namespace in a worker has name, handlers and sendToMaster; same rules for ns()", { timeout: 20000 }, async () => {
   const worker = fork("worker.js");
   await online(worker);
