@@ -113,22 +113,23 @@ let processGuarded = false
 function guardProcessExits() {
   if (processGuarded) return
   processGuarded = true
-  for (const method of ['kill', 'abort']) {
-    const original = process[method]
-    if (typeof original !== 'function') continue
-    process[method] = function () {
-      outbox.flushGathered()
-      return original.apply(this, arguments)
-    }
-  }
+  runFirst(process, 'kill', outbox.flushGathered)
+  runFirst(process, 'abort', outbox.flushGathered)
 }
 
 /** Wraps `channel[method]` so that it first writes what is gathered for `peer`. */
 function guard(peer, channel, method) {
-  const original = channel[method]
-  if (typeof original !== 'function') return
-  channel[method] = function () {
+  runFirst(channel, method, () => {
     if (peer.gathered !== 0) outbox.flush(peer)
+  })
+}
+
+/** Wraps `target[method]`, if it is a function, so that `before()` runs first. */
+function runFirst(target, method, before) {
+  const original = target[method]
+  if (typeof original !== 'function') return
+  target[method] = function () {
+    before()
     return original.apply(this, arguments)
   }
 }
