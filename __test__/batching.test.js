@@ -20,7 +20,7 @@ after(cleanup);
 
 const skip = ORACLE && "batching is 2.x's own";
 /** Messages per peer and tick written at once before gathering starts (lib/outbox.js). */
-const { WRITE_THROUGH } = ORACLE ? {} : require("../lib/outbox");
+const { WRITE_THROUGH, PAUSE_AFTER_TOO_LARGE } = ORACLE ? {} : require("../lib/outbox");
 const V1 = path.dirname(require.resolve("clusterphone-v1/package.json"));
 
 /** Ack envelopes each worker sent, as the primary's own 'message' listener sees them. */
@@ -309,7 +309,7 @@ test("a BigInt in a burst makes sendTo throw, as a single write does, and the re
 /** Plain data over the copy's 40 values: written on its own. */
 const LARGE = Array.from({ length: 300 }, (_, i) => i);
 
-test("a large value is written on its own and ends gathering for the rest of its tick, in order; the next tick gathers again", { skip, timeout: 20000 }, async () => {
+test("a value too large to copy is written on its own and ends gathering for the rest of its tick, in order; the next messages to that worker are written at once until the pause is used up, then gathered again", { skip, timeout: 20000 }, async () => {
   const { worker } = await batchWorker();
   const large = LARGE;
   const first = Array.from({ length: 20 }, (_, i) => (i === 10 ? large : i));
@@ -325,7 +325,16 @@ test("a large value is written on its own and ends gathering for the rest of its
   for (let i = 0; i < 20; i++) clusterphone.sendTo(worker, "record", i);
   const two = await seen(worker);
   assert.deepStrictEqual(two.raw.map((m) => m.__clusterphone.payload), Array.from({ length: 20 }, (_, i) => i));
-  assert.deepStrictEqual(two.viaBatch, Array.from({ length: 20 }, (_, i) => i >= WRITE_THROUGH), "a new tick gathers again");
+  assert.deepStrictEqual(two.viaBatch, Array.from({ length: 20 }, () => false), "paused: written at once");
+
+  // The pause counts the messages that would have been gathered: the 9 records after the large
+  // one and the first `seen`, then 19 records and the second `seen`.
+  const left = PAUSE_AFTER_TOO_LARGE - 10 - 20;
+  const count = WRITE_THROUGH + left + 20;
+  for (let i = 0; i < count; i++) clusterphone.sendTo(worker, "record", i);
+  const three = await seen(worker);
+  assert.deepStrictEqual(three.raw.map((m) => m.__clusterphone.payload), Array.from({ length: count }, (_, i) => i));
+  assert.deepStrictEqual(three.viaBatch, Array.from({ length: count }, (_, i) => i >= WRITE_THROUGH + left), "gathered again once the pause is used up");
 });
 
 test("once a tick's one write is reported done, the next message is written at once too; a second one after it is gathered", { skip, timeout: 20000 }, async () => {

@@ -61,6 +61,15 @@ const BATCH_COMMAND = 'NODE_CLUSTERPHONE'
  */
 const WRITE_THROUGH = 1
 
+/**
+ * After a value too large to copy, how many of a peer's next messages are written at once without
+ * trying to gather them. A copy that gives up has walked `MAX_WEIGHT` values first: while V8 has
+ * not optimized it (a few hundred attempts a second never get it there) that took ~16 µs, and
+ * traffic of 1 KB records paid it once a tick for nothing (measured: fan-out 1 KB × 100, workers
+ * 48.5 µs a round trip against 43.8 without the attempt; docs/performance.md).
+ */
+const PAUSE_AFTER_TOO_LARGE = 256
+
 /** A peer's `burst`: nothing written this tick; one written at once; in `touched` (gathering). */
 const BURST_NONE = 0
 const BURST_WROTE = 1
@@ -138,6 +147,10 @@ function shouldGather(peer) {
     peer.burst = BURST_WROTE
     return false
   }
+  if (peer.gatherPause !== 0) {
+    peer.gatherPause--
+    return false
+  }
   if (peer.burst !== BURST_TOUCHED) {
     peer.burst = BURST_TOUCHED
     touched.push(peer)
@@ -204,14 +217,14 @@ class JsonText {
 /**
  * JSON channels: what a gathered value is written as, taken when it is sent. Plain data is
  * copied (its copy serializes as it did); more of it than a copy takes is `NOT_PLAIN`, written on
- * its own (serialized once, there); anything else is serialized now, as a single write would
- * (throwing what that write would throw), and parsed back, or kept as text when large. `ABSENT`
- * when JSON drops it.
+ * its own (serialized once, there), and pauses gathering toward `peer`; anything else is
+ * serialized now, as a single write would (throwing what that write would throw), and parsed
+ * back, or kept as text when large. `ABSENT` when JSON drops it.
  */
-function jsonValue(value, serialize) {
+function jsonValue(peer, value, serialize) {
   if (value === undefined) return ABSENT
   const copy = copyPlain(value, true)
-  if (copy === TOO_LARGE) return NOT_PLAIN
+  if (copy === TOO_LARGE) return pauseGathering(peer)
   if (copy !== NOT_PLAIN) return copy
   const text = serialize(value)
   if (text === undefined) return ABSENT
@@ -219,9 +232,15 @@ function jsonValue(value, serialize) {
 }
 
 /** `advanced` channels: a copy, or `NOT_PLAIN` for anything the copy does not take. */
-function advancedValue(value) {
+function advancedValue(peer, value) {
   const copy = copyPlain(value, false)
-  return copy === TOO_LARGE ? NOT_PLAIN : copy
+  return copy === TOO_LARGE ? pauseGathering(peer) : copy
+}
+
+/** A value too large to copy: written on its own, and the peer's next messages are too. */
+function pauseGathering(peer) {
+  peer.gatherPause = PAUSE_AFTER_TOO_LARGE
+  return NOT_PLAIN
 }
 
 /** A value with no exact copy: it, and the rest of the tick, is written at once. */
@@ -253,8 +272,8 @@ function valueBits(value, hasBit, textBit) {
  */
 function gatherMessage(peer, nsName, cmd, seq, payload) {
   let value
-  if (peer.copies) value = advancedValue(payload)
-  else value = toJsonPatched() ? NOT_PLAIN : jsonValue(payload, serializePayload)
+  if (peer.copies) value = advancedValue(peer, payload)
+  else value = toJsonPatched() ? NOT_PLAIN : jsonValue(peer, payload, serializePayload)
   if (value === NOT_PLAIN) return notGathered(peer)
   peer.records.push(valueBits(value, HAS_VALUE, VALUE_IS_TEXT), nsName, cmd, seq)
   if (value !== ABSENT) pushValue(peer, value)
@@ -266,13 +285,13 @@ function gatherMessage(peer, nsName, cmd, seq, payload) {
 function gatherAck(peer, nsName, seq, reply, error) {
   let replyValue, errorValue
   if (peer.copies) {
-    replyValue = advancedValue(reply)
-    errorValue = advancedValue(error)
+    replyValue = advancedValue(peer, reply)
+    errorValue = advancedValue(peer, error)
   } else if (toJsonPatched()) {
     replyValue = NOT_PLAIN
   } else {
-    replyValue = jsonValue(reply, serializeReply)
-    errorValue = jsonValue(error, serializeError)
+    replyValue = jsonValue(peer, reply, serializeReply)
+    errorValue = jsonValue(peer, error, serializeError)
   }
   if (replyValue === NOT_PLAIN || errorValue === NOT_PLAIN) return notGathered(peer)
   peer.records.push(ACK | valueBits(replyValue, HAS_VALUE, VALUE_IS_TEXT) | valueBits(errorValue, HAS_ERROR, ERROR_IS_TEXT), nsName, seq)
@@ -350,4 +369,4 @@ function unpack(headers, values, each, fromWorker) {
   }
 }
 
-module.exports = { BATCH_COMMAND, WRITE_THROUGH, shouldGather, wrote, gatherMessage, gatherAck, flush, flushAll, flushGathered, unpack }
+module.exports = { BATCH_COMMAND, WRITE_THROUGH, PAUSE_AFTER_TOO_LARGE, shouldGather, wrote, gatherMessage, gatherAck, flush, flushAll, flushGathered, unpack }

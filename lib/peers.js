@@ -49,6 +49,8 @@ class Peer {
     this.values = []
     /** A value too large, or with no exact copy, came this tick: the rest of it writes at once. */
     this.gatheringStopped = false
+    /** Messages still to write at once after a value too large to copy (lib/outbox.js). */
+    this.gatherPause = 0
     /**
      * Writes in progress: a getter or `toJSON` run while one is serialized may send to this peer
      * too, and that message is written at once, ahead of it, as 1.x wrote it.
