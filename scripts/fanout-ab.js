@@ -7,10 +7,11 @@
 //
 //   node scripts/fanout-ab.js [--rounds 6] [--ms 1500] [--workers 4] [--outstanding 1]
 //                             [--warm 700] [--libs plain,floor,clusterphone] [--1k]
-//                             [--pre MS] [--node-flags "--interrupt-budget=8448"]
+//                             [--pre MS [--pre-small]] [--node-flags "--interrupt-budget=8448"]
 //
 // `--pre MS` runs 100 outstanding per worker for MS first, drained before the measured phase: the
-// benchmark runs its fan-out cases one after another in the same processes. `--node-flags` go to
+// benchmark runs its fan-out cases one after another in the same processes (`--pre-small`: that
+// phase with the 88 B payload, as the benchmark's 88 B cases come before its 1 KB one). `--node-flags` go to
 // the primary and its workers (V8's tier-up experiments in docs/performance.md).
 //
 // A lib is `plain` (worker.send / process.send, echoed), `floor` (scripts/floor), `clusterphone`
@@ -32,7 +33,7 @@ function payloadOf(bytes) {
   payload.pad = 'x'.repeat(Math.max(0, bytes - JSON.stringify(payload).length))
   return payload
 }
-const payload = payloadOf(process.argv.includes('--1k') ? 1024 : 0)
+let payload = payloadOf(process.argv.includes('--1k') ? 1024 : 0)
 const CPU_REQUEST = '__fanout_ab_cpu'
 
 function option(name, fallback) {
@@ -102,11 +103,14 @@ function runPrimary(spec, workers, outstanding, ms, warmMs, preMs) {
   started.then(async () => {
     await sleep(500) // every worker has loaded its library and announced itself
     if (preMs > 0) {
+      const measured = payload
+      if (process.argv.includes('--pre-small')) payload = small
       for (const worker of all) for (let i = 0; i < 100; i++) sendOne(worker)
       await sleep(preMs)
       stopping = true
       await new Promise((resolve) => (drained = resolve))
       stopping = false
+      payload = measured
     }
     for (const worker of all) for (let i = 0; i < outstanding; i++) sendOne(worker)
     await sleep(warmMs) // warm-up: V8 optimizes both sides
@@ -155,6 +159,7 @@ function main() {
   const libs = option('libs', 'plain,floor,clusterphone').split(',')
   const runArgs = ['--workers', option('workers', '4'), '--outstanding', option('outstanding', '1'), '--ms', option('ms', '1500'), '--warm', option('warm', '700'), '--pre', option('pre', '0')]
   if (process.argv.includes('--1k')) runArgs.push('--1k')
+  if (process.argv.includes('--pre-small')) runArgs.push('--pre-small')
   const nodeFlags = option('node-flags', '').split(' ').filter(Boolean)
   const results = new Map(libs.map((lib) => [lib, []]))
   for (let round = 0; round < rounds; round++) {
