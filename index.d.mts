@@ -17,10 +17,11 @@ export declare const fork: typeof clusterphone.fork
 // `import type { Namespace } from 'clusterphone'` (a package test keeps this list whole).
 export type {
   AbortedError, Ack, AckPromise, BroadcastMessage, BroadcastResult, Clusterphone,
-  ClusterphoneError, ClusterphoneErrorBase, Command, CommandMap, CommandName, CommandsTo,
-  ErrorCode, Handler, HandlerError, HandlerFor, HandlerResult, Handlers, Message, Namespace,
-  NamespaceBase, NodeCallback, PayloadArgs, PayloadOf, Peer, PrimaryHandler, PrimaryNamespace,
-  PrimarySends, ReplyArgs, ReplyOf, Role, SendFailedError, SendHandle, TimeoutError,
-  TypedNamespace, UnhandledError, UnknownNamespaceError, UnknownWorkerError, UntypedCommand,
-  UntypedCommands, UntypedNamespace, WorkerDiedError, WorkerHandler, WorkerNamespace, WorkerSends,
+  ClusterphoneError, ClusterphoneErrorBase, ClusterphoneThrownError, Command, CommandMap,
+  CommandName, CommandsTo, ErrorCode, Handler, HandlerError, HandlerFor, HandlerResult, Handlers,
+  Message, Namespace, NamespaceBase, NodeCallback, PayloadArgs, PayloadOf, Peer, PrimaryHandler,
+  PrimaryNamespace, PrimarySends, ReplyArgs, ReplyOf, Role, SendFailedError, SendHandle,
+  ThrownErrorCode, TimeoutError, TypedNamespace, UnhandledError, UnknownNamespaceError,
+  UnknownWorkerError, UntypedCommand, UntypedCommands, UntypedNamespace, WorkerDiedError,
+  WorkerHandler, WorkerNamespace, WorkerSends,
 } from './index.js'

@@ -110,9 +110,13 @@ declare namespace clusterphone {
   export interface TimeoutError extends ClusterphoneErrorBase<'ERR_CLUSTERPHONE_TIMEOUT'> {}
   /** The peer exited or disconnected before acknowledging (in a worker: the primary went away). */
   export interface WorkerDiedError extends ClusterphoneErrorBase<'ERR_CLUSTERPHONE_WORKER_DIED'> {
-    /** The worker's exit code, when known (`null` while it has not exited yet). */
+    /**
+     * The worker's exit code if it had already exited when its death was noticed, else `null`. A
+     * cluster worker's channel usually closes before Node reports its exit, so for those it is
+     * mostly `null`: `worker.process.exitCode` has it once the worker's 'exit' event came.
+     */
     exitCode?: number | null
-    /** The signal that killed the worker, when known. */
+    /** The signal that killed the worker, on the same terms as `exitCode`. */
     signal?: string | null
   }
   /** The remote handler threw, rejected or called `ack(err, ...)` ("Message handler threw an error: ..."). */
@@ -134,6 +138,24 @@ declare namespace clusterphone {
     extends ClusterphoneErrorBase<'ERR_CLUSTERPHONE_SEND_FAILED' | 'ERR_IPC_CHANNEL_CLOSED' | 'EPIPE'> {}
   /** `sendToWorker()` named no live worker (the message names the id). */
   export interface UnknownWorkerError extends ClusterphoneErrorBase<'ERR_CLUSTERPHONE_UNKNOWN_WORKER'> {}
+
+  /**
+   * The `code` of an error a call throws at once (not an acknowledgement's rejection): a bad
+   * argument (`ns("")`, an empty command, `within(0)`, a call after the send's turn), a send to a
+   * dead worker ("Worker is dead"), `ns("clusterphone")`, a handle that cannot be queued, more
+   * namespaces than the core can name.
+   */
+  export type ThrownErrorCode =
+    | 'ERR_CLUSTERPHONE_INVALID_ARG'
+    | 'ERR_CLUSTERPHONE_WORKER_DEAD'
+    | 'ERR_CLUSTERPHONE_PRIVATE_NAMESPACE'
+    | 'ERR_CLUSTERPHONE_HANDLE_NOT_QUEUEABLE'
+    | 'ERR_CLUSTERPHONE_TOO_MANY_NAMESPACES'
+
+  /** An error a call throws at once (an `Error` or `TypeError`, not `isOperational`); narrow it with `code`. */
+  export interface ClusterphoneThrownError extends Error {
+    code: ThrownErrorCode
+  }
 
   /** An error the library itself produced; narrow it with `code`. */
   export type ClusterphoneError =
@@ -416,6 +438,12 @@ declare namespace clusterphone {
     ackTimeout: number
     /** Resolves when the channel takes writes again (primary: to `peer`; worker: to the primary). */
     whenWritable(peer?: Peer): Promise<void>
+    /**
+     * What the library holds right now, for tests and debugging (not a stable API): the core's
+     * peers, slots, pending acknowledgements, queued messages and deadline entries, and the slots
+     * JavaScript holds something for. All zero once traffic settles and workers are gone.
+     */
+    _stats(): { peers: number; slots: number; pending: number; queued: number; deadlineEntries: number; held: number }
     /** `child_process.fork()` for a child that talks clusterphone with this process (`sendTo(child)` / `sendToMaster()` there). */
     fork(modulePath: string | URL, args?: readonly string[], options?: ForkOptions): ChildProcess
     fork(modulePath: string | URL, options?: ForkOptions): ChildProcess
@@ -451,6 +479,8 @@ declare namespace clusterphone {
    * the channel to `peer`; worker: to the primary (no argument). Rejects if the peer is gone.
    */
   function whenWritable(peer?: Peer): Promise<void>
+  /** What the library holds right now, for tests and debugging (not a stable API): see `Clusterphone._stats`. */
+  function _stats(): ReturnType<Clusterphone['_stats']>
   /**
    * `child_process.fork()` for a child that talks clusterphone with this process: `sendTo(child)`
    * here and `sendToMaster()` there work as with cluster workers.

@@ -85,3 +85,27 @@ declare const died: clusterphone.WorkerDiedError
 // @ts-expect-error: exitCode is a number or null
 const exit: string = died.exitCode
 void exit
+
+// What a call throws at once is told apart by its own codes (not `isOperational`).
+try {
+  clusterphone.ns('')
+} catch (err) {
+  const thrown = err as clusterphone.ClusterphoneThrownError
+  if (thrown.code === 'ERR_CLUSTERPHONE_INVALID_ARG' || thrown.code === 'ERR_CLUSTERPHONE_WORKER_DEAD') void thrown.message
+  // @ts-expect-error: a rejection's code, never a thrown one
+  if (thrown.code === 'ERR_CLUSTERPHONE_TIMEOUT') void 0
+}
+type _thrownCodes = Assert<
+  Equal<
+    clusterphone.ThrownErrorCode,
+    | 'ERR_CLUSTERPHONE_INVALID_ARG'
+    | 'ERR_CLUSTERPHONE_WORKER_DEAD'
+    | 'ERR_CLUSTERPHONE_PRIVATE_NAMESPACE'
+    | 'ERR_CLUSTERPHONE_HANDLE_NOT_QUEUEABLE'
+    | 'ERR_CLUSTERPHONE_TOO_MANY_NAMESPACES'
+  >
+>
+
+// The debug counter the README's reliability section reads.
+const held: number = clusterphone._stats().pending + clusterphone._stats().held
+void held
