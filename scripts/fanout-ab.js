@@ -11,8 +11,9 @@
 //
 // `--pre MS` runs 100 outstanding per worker for MS first, drained before the measured phase: the
 // benchmark runs its fan-out cases one after another in the same processes (`--pre-small`: that
-// phase with the 88 B payload, as the benchmark's 88 B cases come before its 1 KB one). `--node-flags` go to
-// the primary and its workers (V8's tier-up experiments in docs/performance.md).
+// phase with the 88 B payload, as the benchmark's 88 B cases come before its 1 KB one).
+// `--node-flags` go to the primary, and its workers inherit them (V8's tier-up experiments in
+// docs/performance.md).
 //
 // A lib is `plain` (worker.send / process.send, echoed), `floor` (scripts/floor), `clusterphone`
 // (this package, as built), a directory holding a clusterphone build, or `PRIMARY:WORKER` to run
@@ -58,7 +59,7 @@ function runPrimary(spec, workers, outstanding, ms, warmMs, preMs) {
   const [primaryLib, workerLib = primaryLib] = spec.split(':')
   if ((primaryLib === 'plain') !== (workerLib === 'plain')) throw new Error('plain talks only to plain')
   const lib = load(primaryLib)
-  cluster.setupPrimary({ exec: __filename, args: ['--worker', workerLib], execArgv: process.execArgv })
+  cluster.setupPrimary({ exec: __filename, args: ['--worker', workerLib] })
   const all = []
   for (let i = 0; i < workers; i++) all.push(cluster.fork())
   let done = 0
