@@ -22,18 +22,8 @@
 
 const cluster = require('node:cluster')
 const path = require('node:path')
+const { small, payloadOf } = require('./payloads')
 
-const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
-
-/** The benchmark's payloads: 88 B, or an array of small records padded to `bytes` of JSON. */
-function payloadOf(bytes) {
-  if (bytes === 0) return small
-  const items = []
-  const payload = { data: small.data, items, pad: '' }
-  for (let i = 0; JSON.stringify(payload).length < bytes - 80; i++) items.push({ id: i, name: `item-${i}`, tags: ['a', 'b'], ok: i % 2 === 0, v: i * 1.5 })
-  payload.pad = 'x'.repeat(Math.max(0, bytes - JSON.stringify(payload).length))
-  return payload
-}
 let payload = payloadOf(process.argv.includes('--1k') ? 1024 : 0)
 const CPU_REQUEST = '__fanout_ab_cpu'
 

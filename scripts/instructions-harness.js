@@ -17,31 +17,14 @@ const cluster = require('node:cluster')
 const fs = require('node:fs')
 const path = require('node:path')
 const v8 = require('node:v8')
+const { payloadOf } = require('./payloads')
 
 const SIDE = process.env.SIDE || 'primary'
 const MODE = process.env.MODE || 'clusterphone'
 const LIBRARIES = { clusterphone: path.join(__dirname, '..'), floor: path.join(__dirname, 'floor') }
 const lib = MODE === 'plain' ? null : require(LIBRARIES[MODE] ?? path.resolve(MODE))
 
-function makePayload(size) {
-  const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
-  if (!size) return small
-  // The benchmark's shape: small records, then padding to the size.
-  const items = []
-  const payload = { data: small.data, items, pad: '' }
-  let length = JSON.stringify(payload).length
-  for (let i = 0; ; i++) {
-    const record = { id: i, name: `item-${i}`, tags: ['a', 'b'], ok: i % 2 === 0, v: i * 1.5 }
-    const more = JSON.stringify(record).length + (items.length ? 1 : 0)
-    if (length + more > size - 16) break
-    items.push(record)
-    length += more
-  }
-  payload.pad = 'x'.repeat(Math.max(0, size - JSON.stringify(payload).length))
-  return payload
-}
-
-const payload = makePayload(Number(process.env.SIZE || 0))
+const payload = payloadOf(Number(process.env.SIZE || 0))
 const noop = () => {}
 const ADVANCED = process.env.SERIALIZATION === 'advanced'
 if (ADVANCED && cluster.isPrimary) cluster.setupPrimary({ serialization: 'advanced' })
