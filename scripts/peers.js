@@ -1,0 +1,354 @@
+#!/usr/bin/env node
+'use strict'
+// clusterphone 2 beside the libraries people use for requests over Node's cluster channel, each
+// driven through its own API the same way, in alternating runs (one primary, one worker):
+// - speed (`up`: the worker asks, the primary answers with the payload; `down`: the other way):
+//   88 B with 1 and 100 requests outstanding, 1 KB with 100; round trips/s (ratio to plain
+//   `cluster`) and CPU per round trip on each side;
+// - memory (`memory`): the asking side's heap per request left pending, 100k the other side never
+//   answers, in the worker and in the primary;
+// - `death`: the worker killed with 100 of the primary's requests pending: how many settle within
+//   3 s of its exit, and when the last did.
+//
+//   npm install --prefix /tmp/cp-peers birpc@4.2.0 cluster-hub@0.1.2 cluster-messages@1.2.1
+//   node scripts/peers.js --from /tmp/cp-peers [--rounds 5] [--ms 600] [--warm 200]
+//        [--cases up,down,memory,death | up-88-1,down-1k-100,...] [--libs plain,clusterphone,...]
+//
+// Libraries: plain (`worker.send`/`process.send` echoed), clusterphone (this build),
+// clusterphone-1.0.1, floor (scripts/floor), birpc, cluster-hub, cluster-messages (which only
+// lets a worker ask). The peers are not devDependencies: nothing else needs them. Results:
+// docs/performance.md.
+
+const cluster = require('node:cluster')
+const path = require('node:path')
+const { pathToFileURL } = require('node:url')
+
+const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
+/** The benchmark's 1 KB payload: the 88 B one plus small records, padded to 1024 bytes of JSON. */
+function kilobyte() {
+  const items = []
+  const payload = { data: small.data, items, pad: '' }
+  for (let i = 0; JSON.stringify(payload).length < 1024 - 80; i++) items.push({ id: i, name: `item-${i}`, tags: ['a', 'b'], ok: i % 2 === 0, v: i * 1.5 })
+  payload.pad = 'x'.repeat(1024 - JSON.stringify(payload).length)
+  return payload
+}
+
+/** Our own messages between the two processes; every adapter's listener skips them. */
+const CONTROL = '__peers'
+const isControl = (message) => message !== null && typeof message === 'object' && message[CONTROL] !== undefined
+const TEN_MINUTES = 600000
+const PENDING = 100000
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`)
+  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback
+}
+
+/** A package from the `--from` directory (or the project's node_modules). */
+function peerPath(name) {
+  return require.resolve(name, { paths: [path.resolve(option('from', path.join(__dirname, '..')))] })
+}
+
+/**
+ * Each library through its own API. `serve(side)` makes `side` answer 'echo' with the payload and
+ * never answer 'never'; `requester(side, answered, failed)` returns `request(cmd, payload)`, which
+ * calls `answered(reply)` or `failed(err)` once it settles. Those two are made once per run, as
+ * a caller's would be, so the heap per request is the library's. A side is { worker } in the
+ * primary, {} in the worker.
+ */
+const adapters = {
+  plain: {
+    // Replies come back in order on one channel: a queue of callbacks stands in for request ids.
+    serve(side) {
+      const channel = side.worker ?? process
+      channel.on('message', (message) => isControl(message) || channel.send(message))
+    },
+    requester(side, answered) {
+      const channel = side.worker ?? process
+      channel.on('message', (message) => isControl(message) || answered(message))
+      return (cmd, payload) => channel.send(payload)
+    },
+  },
+  clusterphone: clusterphoneAdapter(() => require(path.join(__dirname, '..'))),
+  'clusterphone-1.0.1': clusterphoneAdapter(() => require(path.join(__dirname, '..', 'node_modules', 'clusterphone-v1'))),
+  // Not a library: clusterphone's API with only what the SPEC cannot skip (the README's Benchmark),
+  // in the primary only, with no deaths.
+  floor: { ...clusterphoneAdapter(() => require(path.join(__dirname, 'floor'))), primaryAsksOnly: true },
+  birpc: {
+    async serve(side) {
+      const { createBirpc } = await import(pathToFileURL(peerPath('birpc')).href)
+      createBirpc({ echo: (payload) => payload, never: () => new Promise(() => {}) }, birpcChannel(side))
+    },
+    async requester(side, answered, failed) {
+      const { createBirpc } = await import(pathToFileURL(peerPath('birpc')).href)
+      const rpc = createBirpc({}, { ...birpcChannel(side), timeout: TEN_MINUTES })
+      return (cmd, payload) => rpc[cmd](payload).then(answered, failed)
+    },
+  },
+  'cluster-hub': {
+    serve() {
+      const hub = new (require(peerPath('cluster-hub')))()
+      hub.on('echo', (payload, sender, reply) => reply(null, payload))
+      hub.on('never', () => {})
+    },
+    requester(side, answered, failed) {
+      const hub = new (require(peerPath('cluster-hub')))()
+      const settled = (err, reply) => (err ? failed(err) : answered(reply))
+      return side.worker
+        ? (cmd, payload) => hub.requestWorker(side.worker, cmd, payload, settled)
+        : (cmd, payload) => hub.requestMaster(cmd, payload, settled)
+    },
+  },
+  'cluster-messages': {
+    // Its requests go from a worker to the primary only (the primary's `send` is a broadcast).
+    workerAsksOnly: true,
+    serve() {
+      const messages = new (require(peerPath('cluster-messages')))({ callbackTimeout: TEN_MINUTES })
+      messages.on('echo', (payload, reply) => reply(payload))
+      messages.on('never', () => {})
+    },
+    requester(side, answered) {
+      const messages = new (require(peerPath('cluster-messages')))({ callbackTimeout: TEN_MINUTES })
+      return (cmd, payload) => messages.send(cmd, payload, answered)
+    },
+  },
+}
+
+function clusterphoneAdapter(load) {
+  // The floor has no `ns()`: its module is its one namespace.
+  const namespace = () => (typeof load().ns === 'function' ? load().ns('peers') : load())
+  return {
+    serve(side) {
+      const phone = namespace()
+      if (side.worker) {
+        phone.handlers.echo = (worker, payload, handle, ack) => ack(payload)
+        phone.handlers.never = () => {}
+      } else {
+        phone.handlers.echo = (payload, handle, ack) => ack(payload)
+        phone.handlers.never = () => {}
+      }
+    },
+    requester(side, answered, failed) {
+      const phone = namespace()
+      return side.worker
+        ? (cmd, payload) => phone.sendTo(side.worker, cmd, payload).within(TEN_MINUTES).ackd().then(answered, failed)
+        : (cmd, payload) => phone.sendToMaster(cmd, payload).within(TEN_MINUTES).ackd().then(answered, failed)
+    },
+  }
+}
+
+function birpcChannel(side) {
+  const channel = side.worker ?? process
+  return {
+    post: (data) => channel.send(data),
+    on: (fn) => channel.on('message', (message) => isControl(message) || fn(message)),
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const microseconds = (usage) => usage.user + usage.system
+
+/**
+ * One process's part in a run. Case names: `up-88-1` (the worker asks; `down`: the primary asks;
+ * 88 B or 1k, outstanding requests), `memory-up`, `memory-down`, `death` (the primary asks).
+ * The asking side measures and, in the worker, reports to the primary, which prints one line.
+ */
+async function runSide(lib, caseName, worker, control) {
+  const adapter = adapters[lib]
+  const side = worker ? { worker } : {}
+  const asks = caseName.includes('up') !== (worker !== undefined)
+  if (!asks) {
+    await adapter.serve(side)
+    // The worker says when it is set up; the primary then says go (a request the other side
+    // missed would never come back).
+    if (!worker) return control.send('ready')
+    await control.next('ready')
+    return control.send('go')
+  }
+  if (caseName === 'death') return deathRun(adapter, side, control)
+  const [, size, outstanding] = caseName.split('-')
+  const payload = size === '1k' ? kilobyte() : small
+  let done = 0
+  let failed = 0
+  let running = true
+  const answered = (reply) => {
+    // The first reply is checked: an adapter that answers with something else measures nothing.
+    if (done === 0 && JSON.stringify(reply) !== JSON.stringify(payload)) failed++
+    done++
+    if (running) request('echo', payload)
+  }
+  const fail = () => {
+    failed++
+    answered(payload)
+  }
+  const request = await adapter.requester(side, answered, fail)
+  if (worker) {
+    await control.next('ready')
+  } else {
+    control.send('ready')
+    await control.next('go')
+  }
+  let result
+  if (caseName.startsWith('memory')) {
+    result = { bytesPerPending: await pendingHeap(request, control), failed }
+  } else {
+    for (let i = 0; i < Number(outstanding); i++) request('echo', payload)
+    await sleep(Number(option('warm', '200')))
+    control.send('mark')
+    const count0 = done
+    const cpu0 = process.cpuUsage()
+    const t0 = process.hrtime.bigint()
+    await sleep(Number(option('ms', '600')))
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+    const askingUs = microseconds(process.cpuUsage(cpu0))
+    const roundTrips = done - count0
+    running = false
+    control.send('end')
+    const answeringUs = await control.next('cpu')
+    result = { roundTrips, seconds, askingUs, answeringUs, failed }
+  }
+  if (worker) finish(result, worker)
+  else control.send({ result })
+}
+
+/**
+ * Our control messages over `channel`: `send(value)` (a string, or `{ key: value }`), and
+ * `next(key)` for the value of the first one with that key not taken yet. 'mark' and 'end' are
+ * answered here: `{ cpu }`, what this process spent between them.
+ */
+function controlOf(channel) {
+  const waiting = new Map()
+  const arrived = new Map()
+  let cpu0 = null
+  channel.on('message', (message) => {
+    if (!isControl(message)) return
+    const value = message[CONTROL]
+    if (value === 'mark') cpu0 = process.cpuUsage()
+    else if (value === 'end') send({ cpu: microseconds(process.cpuUsage(cpu0)) })
+    const key = typeof value === 'string' ? value : Object.keys(value)[0]
+    const taken = typeof value === 'string' ? value : value[key]
+    const resolve = waiting.get(key)
+    waiting.delete(key)
+    if (resolve) resolve(taken)
+    else arrived.set(key, taken)
+  })
+  const send = (value, callback) => channel.send({ [CONTROL]: value }, callback)
+  const next = (key) =>
+    new Promise((resolve) => {
+      if (!arrived.has(key)) return waiting.set(key, resolve)
+      resolve(arrived.get(key))
+      arrived.delete(key)
+    })
+  return { send, next, written: () => new Promise((resolve) => send('sync', resolve)) }
+}
+
+/** Heap per request left pending: `PENDING` of them, written in steps so no write queue builds up. */
+async function pendingHeap(request, control) {
+  await control.written()
+  global.gc()
+  global.gc()
+  const before = process.memoryUsage().heapUsed
+  for (let i = 0; i < PENDING; ) {
+    for (const end = Math.min(PENDING, i + 256); i < end; i++) request('never', small)
+    await control.written()
+  }
+  await sleep(300)
+  global.gc()
+  global.gc()
+  return (process.memoryUsage().heapUsed - before) / PENDING
+}
+
+/** The primary's side of one run; the worker runs `runSide` too. */
+async function runPrimary(lib, caseName) {
+  cluster.setupPrimary({ exec: __filename, args: ['--worker', lib, '--case', caseName, ...process.argv.slice(2)], execArgv: process.execArgv })
+  const worker = cluster.fork()
+  const control = controlOf(worker)
+  await runSide(lib, caseName, worker, control)
+  if (caseName.includes('up')) finish(await control.next('result'), worker)
+}
+
+function finish(result, worker) {
+  console.log(JSON.stringify(result))
+  worker.process.kill('SIGKILL')
+  process.exit(0)
+}
+
+/** 100 requests the worker never answers, then SIGKILL: what settles within 3 s of its exit. */
+async function deathRun(adapter, side, control) {
+  let settled = 0
+  let lastSettled = 0
+  const settle = () => {
+    settled++
+    lastSettled = performance.now()
+  }
+  const request = await adapter.requester(side, settle, settle)
+  await control.next('ready') // the worker has loaded its library and announced itself
+  await sleep(100)
+  for (let i = 0; i < 100; i++) request('never', small)
+  await sleep(200)
+  const exited = new Promise((resolve) => side.worker.once('exit', () => resolve(performance.now())))
+  side.worker.process.kill('SIGKILL')
+  const exitAt = await exited
+  await sleep(3000)
+  console.log(JSON.stringify({ settled, msAfterExit: settled === 100 ? Math.max(0, lastSettled - exitAt) : null }))
+  process.exit(0) // a library's timers must not keep the run alive
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+const SPEED = ['88-1', '88-100', '1k-100']
+
+function main() {
+  const { execFileSync } = require('node:child_process')
+  const rounds = Number(option('rounds', '5'))
+  const libs = option('libs', Object.keys(adapters).join(',')).split(',')
+  const cases = option('cases', 'up,down,memory,death')
+    .split(',')
+    .flatMap((c) => (c === 'up' || c === 'down' ? SPEED.map((s) => `${c}-${s}`) : c === 'memory' ? ['memory-up', 'memory-down'] : [c]))
+  for (const caseName of cases) {
+    const speed = !caseName.startsWith('memory') && caseName !== 'death'
+    const runs = new Map()
+    for (const lib of libs) {
+      const { workerAsksOnly, primaryAsksOnly } = adapters[lib]
+      const workerAsks = caseName.includes('up')
+      if ((lib === 'plain' && !speed) || (lib === 'floor' && caseName === 'death')) continue
+      if ((workerAsksOnly && !workerAsks) || (primaryAsksOnly && workerAsks)) continue
+      runs.set(lib, [])
+    }
+    for (let round = 0; round < (speed ? rounds : Math.min(rounds, 3)); round++) {
+      for (const [lib, results] of runs) {
+        const out = execFileSync(process.execPath, ['--expose-gc', __filename, '--run', lib, '--case', caseName, ...process.argv.slice(2)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120000 })
+        results.push(JSON.parse(out.trim().split('\n').pop()))
+      }
+    }
+    console.log(`\n${caseName}: medians of ${runs.values().next().value.length} alternating runs`)
+    const plainRate = runs.has('plain') ? median(runs.get('plain').map((r) => r.roundTrips / r.seconds)) : null
+    for (const [lib, results] of runs) console.log(`${lib.padEnd(20)} ${describe(caseName, results, plainRate)}`)
+  }
+}
+
+function describe(caseName, results, plainRate) {
+  const failed = results.some((r) => r.failed) ? `, failed: ${results.map((r) => r.failed).join('/')}` : ''
+  if (caseName.startsWith('memory')) return `${Math.round(median(results.map((r) => r.bytesPerPending)))} B of heap per pending request${failed}`
+  if (caseName === 'death') return `settled ${results.map((r) => r.settled).join(', ')} of 100 within 3 s; last ${results.map((r) => (r.msAfterExit === null ? '-' : `${r.msAfterExit.toFixed(1)} ms`)).join(', ')} after the exit`
+  const rates = results.map((r) => r.roundTrips / r.seconds)
+  const rate = median(rates)
+  const ratio = plainRate === null ? '' : ` (×${(rate / plainRate).toFixed(2)})`
+  return (
+    `${Math.round(rate).toString().padStart(7)} round trips/s${ratio} [${Math.round(Math.min(...rates))}-${Math.round(Math.max(...rates))}], CPU per round trip: ` +
+    `asking ${median(results.map((r) => r.askingUs / r.roundTrips)).toFixed(1)} µs, ` +
+    `answering ${median(results.map((r) => r.answeringUs / r.roundTrips)).toFixed(1)} µs${failed}`
+  )
+}
+
+if (cluster.isPrimary && process.argv.includes('--run')) {
+  runPrimary(option('run'), option('case'))
+} else if (cluster.isWorker) {
+  runSide(option('worker'), option('case'), undefined, controlOf(process))
+} else {
+  main()
+}
