@@ -5,33 +5,24 @@
 // - speed (`up`: the worker asks, the primary answers with the payload; `down`: the other way):
 //   88 B with 1 and 100 requests outstanding, 1 KB with 100; round trips/s (ratio to plain
 //   `cluster`) and CPU per round trip on each side;
-// - memory (`memory`): the asking side's heap per request left pending, 100k the other side never
-//   answers, in the worker and in the primary;
+// - memory (`memory`): the asking side's heap and RSS per request left pending, 100k the other side
+//   never answers, in the worker and in the primary;
 // - `death`: the worker killed with 100 of the primary's requests pending: how many settle within
-//   3 s of its exit, and when the last did.
+//   3 s of the kill, and when the first and the last did.
 //
 //   npm install --prefix /tmp/cp-peers birpc@4.2.0 cluster-hub@0.1.2 cluster-messages@1.2.1
 //   node scripts/peers.js --from /tmp/cp-peers [--rounds 5] [--ms 600] [--warm 200]
 //        [--cases up,down,memory,death | up-88-1,down-1k-100,...] [--libs plain,clusterphone,...]
 //
 // Libraries: plain (`worker.send`/`process.send` echoed), clusterphone (this build),
-// clusterphone-1.0.1, floor (scripts/floor), birpc, cluster-hub, cluster-messages (which only
-// lets a worker ask). The peers are not devDependencies: nothing else needs them. Results:
-// docs/performance.md.
+// clusterphone-1.0.1, floor (scripts/floor: the primary asks only), birpc, cluster-hub,
+// cluster-messages (whose primary asks every worker at once: here, the one). The peers are not
+// devDependencies: nothing else needs them. Results: docs/performance.md.
 
 const cluster = require('node:cluster')
 const path = require('node:path')
 const { pathToFileURL } = require('node:url')
-
-const small = { data: { type: 'payload', reason: 'benchmarking', awesome: true, levelOfAwesome: 9001 } }
-/** The benchmark's 1 KB payload: the 88 B one plus small records, padded to 1024 bytes of JSON. */
-function kilobyte() {
-  const items = []
-  const payload = { data: small.data, items, pad: '' }
-  for (let i = 0; JSON.stringify(payload).length < 1024 - 80; i++) items.push({ id: i, name: `item-${i}`, tags: ['a', 'b'], ok: i % 2 === 0, v: i * 1.5 })
-  payload.pad = 'x'.repeat(1024 - JSON.stringify(payload).length)
-  return payload
-}
+const { small, payloadOf } = require('./payloads')
 
 /** Our own messages between the two processes; every adapter's listener skips them. */
 const CONTROL = '__peers'
@@ -100,8 +91,8 @@ const adapters = {
     },
   },
   'cluster-messages': {
-    // Its requests go from a worker to the primary only (the primary's `send` is a broadcast).
-    workerAsksOnly: true,
+    // The primary's `send` goes to every worker, each reply calling its callback: with one worker,
+    // a request. There the callback stays registered until its timeout, answered or not.
     serve() {
       const messages = new (require(peerPath('cluster-messages')))({ callbackTimeout: TEN_MINUTES })
       messages.on('echo', (payload, reply) => reply(payload))
@@ -167,13 +158,18 @@ async function runSide(lib, caseName, worker, control) {
   }
   if (caseName === 'death') return deathRun(adapter, side, control)
   const [, size, outstanding] = caseName.split('-')
-  const payload = size === '1k' ? kilobyte() : small
+  const payload = payloadOf(size === '1k' ? 1024 : 0)
   let done = 0
   let failed = 0
   let running = true
+  // The first reply, and the first one measured, are checked: an adapter that answers with
+  // something else measures nothing.
+  let check = true
   const answered = (reply) => {
-    // The first reply is checked: an adapter that answers with something else measures nothing.
-    if (done === 0 && JSON.stringify(reply) !== JSON.stringify(payload)) failed++
+    if (check) {
+      check = false
+      if (JSON.stringify(reply) !== JSON.stringify(payload)) failed++
+    }
     done++
     if (running) request('echo', payload)
   }
@@ -190,11 +186,13 @@ async function runSide(lib, caseName, worker, control) {
   }
   let result
   if (caseName.startsWith('memory')) {
-    result = { bytesPerPending: await pendingHeap(request, control), failed }
+    running = false // a 'never' request that settles anyway must not start an echo loop
+    result = { ...(await pendingMemory(request, control)), failed }
   } else {
     for (let i = 0; i < Number(outstanding); i++) request('echo', payload)
     await sleep(Number(option('warm', '200')))
     control.send('mark')
+    check = true
     const count0 = done
     const cpu0 = process.cpuUsage()
     const t0 = process.hrtime.bigint()
@@ -242,12 +240,16 @@ function controlOf(channel) {
   return { send, next, written: () => new Promise((resolve) => send('sync', resolve)) }
 }
 
-/** Heap per request left pending: `PENDING` of them, written in steps so no write queue builds up. */
-async function pendingHeap(request, control) {
+/**
+ * Heap and RSS per request left pending: `PENDING` of them, written in steps so no write queue
+ * builds up. The heap is the JavaScript libraries' whole cost; RSS also has what native code keeps
+ * (2.x's core) and what V8 reserved to grow.
+ */
+async function pendingMemory(request, control) {
   await control.written()
   global.gc()
   global.gc()
-  const before = process.memoryUsage().heapUsed
+  const before = process.memoryUsage()
   for (let i = 0; i < PENDING; ) {
     for (const end = Math.min(PENDING, i + 256); i < end; i++) request('never', small)
     await control.written()
@@ -255,7 +257,8 @@ async function pendingHeap(request, control) {
   await sleep(300)
   global.gc()
   global.gc()
-  return (process.memoryUsage().heapUsed - before) / PENDING
+  const after = process.memoryUsage()
+  return { bytesPerPending: (after.heapUsed - before.heapUsed) / PENDING, rssPerPending: (after.rss - before.rss) / PENDING }
 }
 
 /** The primary's side of one run; the worker runs `runSide` too. */
@@ -273,24 +276,23 @@ function finish(result, worker) {
   process.exit(0)
 }
 
-/** 100 requests the worker never answers, then SIGKILL: what settles within 3 s of its exit. */
+/**
+ * 100 requests the worker never answers, then SIGKILL: how many settle within 3 s, and when the
+ * first and the last did, from the kill.
+ */
 async function deathRun(adapter, side, control) {
-  let settled = 0
-  let lastSettled = 0
-  const settle = () => {
-    settled++
-    lastSettled = performance.now()
-  }
+  const settledAt = []
+  const settle = () => settledAt.push(performance.now())
   const request = await adapter.requester(side, settle, settle)
   await control.next('ready') // the worker has loaded its library and announced itself
   await sleep(100)
   for (let i = 0; i < 100; i++) request('never', small)
   await sleep(200)
-  const exited = new Promise((resolve) => side.worker.once('exit', () => resolve(performance.now())))
+  const killedAt = performance.now()
   side.worker.process.kill('SIGKILL')
-  const exitAt = await exited
   await sleep(3000)
-  console.log(JSON.stringify({ settled, msAfterExit: settled === 100 ? Math.max(0, lastSettled - exitAt) : null }))
+  const since = (at) => (at === undefined ? null : at - killedAt)
+  console.log(JSON.stringify({ settled: settledAt.length, first: since(settledAt[0]), last: since(settledAt[99]) }))
   process.exit(0) // a library's timers must not keep the run alive
 }
 
@@ -313,16 +315,17 @@ function main() {
     const speed = !caseName.startsWith('memory') && caseName !== 'death'
     const runs = new Map()
     for (const lib of libs) {
-      const { workerAsksOnly, primaryAsksOnly } = adapters[lib]
-      const workerAsks = caseName.includes('up')
       if ((lib === 'plain' && !speed) || (lib === 'floor' && caseName === 'death')) continue
-      if ((workerAsksOnly && !workerAsks) || (primaryAsksOnly && workerAsks)) continue
+      if (adapters[lib].primaryAsksOnly && caseName.includes('up')) continue
       runs.set(lib, [])
     }
+    const order = [...runs.keys()]
     for (let round = 0; round < (speed ? rounds : Math.min(rounds, 3)); round++) {
-      for (const [lib, results] of runs) {
+      // Each round starts one library later, so none always runs first or after the same one.
+      for (let i = 0; i < order.length; i++) {
+        const lib = order[(round + i) % order.length]
         const out = execFileSync(process.execPath, ['--expose-gc', __filename, '--run', lib, '--case', caseName, ...process.argv.slice(2)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120000 })
-        results.push(JSON.parse(out.trim().split('\n').pop()))
+        runs.get(lib).push(JSON.parse(out.trim().split('\n').pop()))
       }
     }
     console.log(`\n${caseName}: medians of ${runs.values().next().value.length} alternating runs`)
@@ -333,8 +336,14 @@ function main() {
 
 function describe(caseName, results, plainRate) {
   const failed = results.some((r) => r.failed) ? `, failed: ${results.map((r) => r.failed).join('/')}` : ''
-  if (caseName.startsWith('memory')) return `${Math.round(median(results.map((r) => r.bytesPerPending)))} B of heap per pending request${failed}`
-  if (caseName === 'death') return `settled ${results.map((r) => r.settled).join(', ')} of 100 within 3 s; last ${results.map((r) => (r.msAfterExit === null ? '-' : `${r.msAfterExit.toFixed(1)} ms`)).join(', ')} after the exit`
+  if (caseName.startsWith('memory')) {
+    const bytes = (key) => Math.round(median(results.map((r) => r[key])))
+    return `${bytes('bytesPerPending')} B of heap and ${bytes('rssPerPending')} B of RSS per pending request${failed}`
+  }
+  if (caseName === 'death') {
+    const span = (r) => (r.settled === 0 ? 'none' : `${r.first.toFixed(1)}-${r.last === null ? '?' : r.last.toFixed(1)} ms`)
+    return `settled ${results.map((r) => r.settled).join(', ')} of 100 within 3 s of the kill, first-last after it: ${results.map(span).join(', ')}`
+  }
   const rates = results.map((r) => r.roundTrips / r.seconds)
   const rate = median(rates)
   const ratio = plainRate === null ? '' : ` (×${(rate / plainRate).toFixed(2)})`
