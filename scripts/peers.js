@@ -304,10 +304,31 @@ function median(values) {
 
 const SPEED = ['88-1', '88-100', '1k-100']
 
+function installed(name) {
+  try {
+    peerPath(name)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The peer libraries, as the header installs them. */
+const PEERS = { birpc: '4.2.0', 'cluster-hub': '0.1.2', 'cluster-messages': '1.2.1' }
+
 function main() {
   const { execFileSync } = require('node:child_process')
   const rounds = Number(option('rounds', '5'))
   const libs = option('libs', Object.keys(adapters).join(',')).split(',')
+  const unknown = libs.filter((lib) => adapters[lib] === undefined)
+  if (unknown.length > 0) throw new Error(`unknown --libs ${unknown.join(', ')}: one of ${Object.keys(adapters).join(', ')}`)
+  const missing = libs.filter((lib) => PEERS[lib] !== undefined && !installed(lib))
+  if (missing.length > 0) {
+    const install = missing.map((lib) => `${lib}@${PEERS[lib]}`).join(' ')
+    console.error(`not found from ${path.resolve(option('from', path.join(__dirname, '..')))}: ${missing.join(', ')}`)
+    console.error(`  npm install --prefix /tmp/cp-peers ${install} && node scripts/peers.js --from /tmp/cp-peers ...`)
+    process.exit(1)
+  }
   const cases = option('cases', 'up,down,memory,death')
     .split(',')
     .flatMap((c) => (c === 'up' || c === 'down' ? SPEED.map((s) => `${c}-${s}`) : c === 'memory' ? ['memory-up', 'memory-down'] : [c]))
