@@ -431,6 +431,19 @@ test("acknowledgements around a large reply, some gathered and some not, all arr
   assert.deepStrictEqual(acked, acked.map((_, i) => acked[0] + i), "written in the order the handlers acknowledged");
 });
 
+test("replies and error acknowledgements mixed in one batch settle in the order they were sent", { skip: ORACLE && "1.0.1 settles an error acknowledgement after the replies behind it", timeout: 20000 }, async () => {
+  const { worker, counter } = await batchWorker();
+  const settled = [];
+  const waits = [];
+  for (let i = 0; i < 30; i++) {
+    const note = () => settled.push(i);
+    waits.push(clusterphone.sendTo(worker, i % 3 === 1 ? "fail" : "echo", i).ackd().then(note, note));
+  }
+  await withTimeout(Promise.all(waits), 5000, "30 settlements");
+  assert.deepStrictEqual(settled, Array.from({ length: 30 }, (_, i) => i));
+  assert.ok(counter.batches > 0, "the acknowledgements came back in batches");
+});
+
 for (const serialization of ["json", "advanced"]) {
   test(`a worker that exits right after a burst still delivers all of it (${serialization})`, { skip, timeout: 20000 }, async () => {
     const { worker, counter } = await batchWorker({ serialization });

@@ -71,10 +71,10 @@ class Clock {
 
   /**
    * Fake timers (and a clock's first message, until its timer shows Node's `Timeout`): the message
-   * held in `slot` with `reject` (lib/pending.js) times out `timeout` ms from now, at `deadline`
+   * held in `slot` with `resolve` (lib/pending.js) times out `timeout` ms from now, at `deadline`
    * on this clock's `Date`, on a timer of its own.
    */
-  armFor(slot, reject, deadline, timeout) {
+  armFor(slot, resolve, deadline, timeout) {
     const clock = this
     let left = timeout
     let timer
@@ -85,7 +85,7 @@ class Clock {
     }
     function waitMore() {
       timer = undefined
-      if (!pending.holds(slot, reject)) return
+      if (!pending.holds(slot, resolve)) return
       // A fake `Date` may already be past the capped delay (node:test moves it to the end of a
       // tick before firing); a real one, beside a fake `setTimeout`, is not: the count decides.
       left = Math.min(left, deadline - clock.now())
@@ -96,7 +96,7 @@ class Clock {
       timer = undefined
       // A fake whose clearTimeout was not in place leaves the timer of a settled message armed,
       // and its slot may hold a later message by now.
-      if (!pending.holds(slot, reject)) return
+      if (!pending.holds(slot, resolve)) return
       const out = clock.core.expireSlot(slot)
       if (out.length > 0) clock.onExpired(slot, out[0], out[1], out[2])
     }

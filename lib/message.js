@@ -89,10 +89,10 @@ class Message {
         return promise
       }
     }
-    pending.hold(slot, promise, resolve, reject, this.cmd)
+    pending.hold(slot, promise, resolve, this.cmd)
     // A queued message listens since signal(); a sent one from now on.
     if (abortSignal !== undefined && this.slot < 0) cancelOnAbort(slot, abortSignal)
-    if (clock.timerPerMessage) clock.armFor(slot, reject, deadline, this.timeout)
+    if (clock.timerPerMessage) clock.armFor(slot, resolve, deadline, this.timeout)
     else if (deadline < clock.armedAt) clock.arm(deadline, now)
     return promise
   }

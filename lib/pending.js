@@ -1,7 +1,15 @@
 'use strict'
-// What JavaScript keeps per core slot: the Promise, its resolving functions and the command name for
+// What JavaScript keeps per core slot: the Promise, its resolve function and the command name for
 // awaited messages, and the payload and handle for queued ones. Plain arrays indexed by slot id:
 // no object, closure or string is built per message.
+//
+// Only `resolve` is kept: a rejection resolves with a thenable that rejects (`Rejection`). The
+// promise's reject function is then garbage from the start, ~65 B less per pending message (a
+// native Promise, its resolving functions and the caller's `.then` are ~340 B on Node 20; with
+// `resolve` alone, ~274 B). Such a rejection settles one promise job later than a direct one, so
+// a settlement made after it in the same run of JavaScript (the next acknowledgement of a batch)
+// goes through a thenable too until that job has run: every acknowledgement settles in the order
+// it arrived.
 
 const ackPromise = require('./ack-promise')
 
@@ -16,7 +24,6 @@ ackPromise.onThen((promise) => {
   if (lastHeld >= 0 && maybeUnhandled[lastHeld] === promise) maybeUnhandled[lastHeld] = undefined
 })
 const resolvers = []
-const rejecters = []
 const commands = []
 /** Queued messages: { cmd, payload, handle } until the worker announces the namespace. */
 const queued = []
@@ -26,26 +33,25 @@ const cleanups = []
 let count = 0
 const KEEP_LENGTH = 1024
 
-function hold(slot, promise, resolve, reject, cmd) {
-  if (rejecters[slot] === undefined && queued[slot] === undefined) count++
+function hold(slot, promise, resolve, cmd) {
+  if (resolvers[slot] === undefined && queued[slot] === undefined) count++
   maybeUnhandled[slot] = promise
   lastHeld = slot
   resolvers[slot] = resolve
-  rejecters[slot] = reject
   commands[slot] = cmd
 }
 
 function isAwaited(slot) {
-  return rejecters[slot] !== undefined
+  return resolvers[slot] !== undefined
 }
 
-/** Whether `slot` still holds the awaited message that was held with `reject`. */
-function holds(slot, reject) {
-  return rejecters[slot] === reject
+/** Whether `slot` still holds the awaited message that was held with `resolve`. */
+function holds(slot, resolve) {
+  return resolvers[slot] === resolve
 }
 
 function queue(slot, message) {
-  if (rejecters[slot] === undefined && queued[slot] === undefined) count++
+  if (resolvers[slot] === undefined && queued[slot] === undefined) count++
   queued[slot] = message
 }
 
@@ -58,17 +64,15 @@ function commandOf(slot) {
 }
 
 function forget(slot) {
-  if (rejecters[slot] === undefined && queued[slot] === undefined) return
+  if (resolvers[slot] === undefined && queued[slot] === undefined) return
   maybeUnhandled[slot] = undefined
   resolvers[slot] = undefined
-  rejecters[slot] = undefined
   commands[slot] = undefined
   queued[slot] = undefined
   if (cleanups[slot] !== undefined) runCleanup(slot)
-  if (--count === 0 && Math.max(rejecters.length, queued.length) > KEEP_LENGTH) {
+  if (--count === 0 && Math.max(resolvers.length, queued.length) > KEEP_LENGTH) {
     maybeUnhandled.length = 0
     resolvers.length = 0
-    rejecters.length = 0
     commands.length = 0
     queued.length = 0
     cleanups.length = 0
@@ -112,19 +116,56 @@ function runCleanup(slot) {
   }
 }
 
+/** A thenable that rejects with `reason`: what `reject` resolves a promise with. */
+class Rejection {
+  constructor(reason) {
+    this.reason = reason
+  }
+
+  then(onFulfilled, onRejected) {
+    onRejected(this.reason)
+  }
+}
+
+/** A thenable that fulfils with `value`: a resolution that must not overtake a `Rejection`. */
+class Fulfilment {
+  constructor(value) {
+    this.value = value
+  }
+
+  then(onFulfilled) {
+    onFulfilled(this.value)
+  }
+}
+
+/** A `Rejection` was handed out and its promise job has not run yet. */
+let rejectionInFlight = false
+const resolvedPromise = Promise.resolve()
+const promiseThen = Promise.prototype.then
+function rejectionsDone() {
+  rejectionInFlight = false
+}
+
 function resolve(slot, value) {
   const fn = resolvers[slot]
   forget(slot)
-  if (fn !== undefined) fn(value)
+  if (fn === undefined) return
+  if (rejectionInFlight) fn(new Fulfilment(value))
+  else fn(value)
 }
 
 function reject(slot, reason) {
-  const fn = rejecters[slot]
+  const fn = resolvers[slot]
   const promise = maybeUnhandled[slot]
   forget(slot)
   if (fn === undefined) return
   if (promise !== undefined) ackPromise.markHandled(promise)
-  fn(reason)
+  fn(new Rejection(reason))
+  if (!rejectionInFlight) {
+    rejectionInFlight = true
+    // Queued after the Rejection's job, and before any job of a thenable handed out after this.
+    promiseThen.call(resolvedPromise, rejectionsDone)
+  }
 }
 
 /** Slots JavaScript still holds something for (tests check it drains to 0). */
