@@ -233,6 +233,17 @@ test("one signal given to many messages: one listener on it, no leak warning, ev
   assert.equal(getEventListeners(controller.signal, "abort").length, 0);
 });
 
+test("an abort, then a message given the aborted signal in the same tick: they reject in that order", { skip, timeout: 20000 }, async () => {
+  const worker = await readyWorker();
+  const controller = new AbortController();
+  const order = [];
+  const waits = [0, 1, 2].map((i) => clusterphone.sendTo(worker, "never").signal(controller.signal).ackd().catch(() => order.push(i)));
+  controller.abort();
+  waits.push(clusterphone.sendTo(worker, "never").signal(controller.signal).ackd().catch(() => order.push("after")));
+  await withTimeout(Promise.all(waits), 5000, "four rejections");
+  assert.deepEqual(order, [0, 1, 2, "after"]);
+});
+
 test("signal() twice: the first signal's listener is gone and aborting it cancels nothing", { skip, timeout: 20000 }, async () => {
   const { getEventListeners } = require("node:events");
   const worker = fork("beyond-worker.js");

@@ -72,10 +72,4 @@ function markHandled(promise) {
   nativeThen.call(promise, undefined, ignore)
 }
 
-/** Rejects a promise nobody could have handled yet (it is not returned yet). */
-function rejectHandled(promise, reject, reason) {
-  markHandled(promise)
-  reject(reason)
-}
-
-module.exports = { AckPromise, create, captured, onThen, markHandled, rejectHandled }
+module.exports = { AckPromise, create, captured, onThen, markHandled }

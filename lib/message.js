@@ -61,17 +61,17 @@ class Message {
     const promise = ackPromise.create()
     const { resolve, reject } = ackPromise.captured
     if (this.failure !== undefined) {
-      ackPromise.rejectHandled(promise, reject, this.failure)
+      pending.rejectNew(promise, resolve, reject, this.failure)
       return promise
     }
     const abortSignal = this.abortSignal
     if (abortSignal !== undefined && abortSignal.aborted) {
-      ackPromise.rejectHandled(promise, reject, errors.aborted(abortSignal.reason))
+      pending.rejectNew(promise, resolve, reject, errors.aborted(abortSignal.reason))
       return promise
     }
     const peer = this.peer
     if (peer.goneReason !== null) {
-      ackPromise.rejectHandled(promise, reject, peer.goneReason)
+      pending.rejectNew(promise, resolve, reject, peer.goneReason)
       return promise
     }
     const core = context.core
@@ -85,7 +85,7 @@ class Message {
       slot = core.watchSent(peer.lanes + this.ns.id, this.seq, deadline)
       if (slot < 0) {
         // -1: the peer went away since the send.
-        ackPromise.rejectHandled(promise, reject, peer.goneReason ?? errors.workerDied())
+        pending.rejectNew(promise, resolve, reject, peer.goneReason ?? errors.workerDied())
         return promise
       }
     }

@@ -154,6 +154,16 @@ function resolve(slot, value) {
   else fn(value)
 }
 
+/**
+ * Rejects a promise nobody could have handled yet (not returned yet), with `reject` when nothing
+ * is in flight, else after the `Rejection`s handed out before it in this run.
+ */
+function rejectNew(promise, resolve, reject, reason) {
+  ackPromise.markHandled(promise)
+  if (rejectionInFlight) resolve(new Rejection(reason))
+  else reject(reason)
+}
+
 function reject(slot, reason) {
   const fn = resolvers[slot]
   const promise = maybeUnhandled[slot]
@@ -173,4 +183,4 @@ function held() {
   return count
 }
 
-module.exports = { hold, holds, isAwaited, queue, queuedMessage, commandOf, forget, onForget, alsoOnForget, resolve, reject, held }
+module.exports = { hold, holds, isAwaited, queue, queuedMessage, commandOf, forget, onForget, alsoOnForget, resolve, reject, rejectNew, held }
