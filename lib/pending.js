@@ -154,13 +154,23 @@ function resolve(slot, value) {
   else fn(value)
 }
 
+/** Rejects through `resolve`: one promise job later, with later settlements of this run behind it. */
+function rejectThrough(resolve, reason) {
+  resolve(new Rejection(reason))
+  if (!rejectionInFlight) {
+    rejectionInFlight = true
+    // Queued after the Rejection's job, and before any job of a thenable handed out after this.
+    promiseThen.call(resolvedPromise, rejectionsDone)
+  }
+}
+
 /**
  * Rejects a promise nobody could have handled yet (not returned yet), with `reject` when nothing
  * is in flight, else after the `Rejection`s handed out before it in this run.
  */
 function rejectNew(promise, resolve, reject, reason) {
   ackPromise.markHandled(promise)
-  if (rejectionInFlight) resolve(new Rejection(reason))
+  if (rejectionInFlight) rejectThrough(resolve, reason)
   else reject(reason)
 }
 
@@ -170,12 +180,7 @@ function reject(slot, reason) {
   forget(slot)
   if (fn === undefined) return
   if (promise !== undefined) ackPromise.markHandled(promise)
-  fn(new Rejection(reason))
-  if (!rejectionInFlight) {
-    rejectionInFlight = true
-    // Queued after the Rejection's job, and before any job of a thenable handed out after this.
-    promiseThen.call(resolvedPromise, rejectionsDone)
-  }
+  rejectThrough(fn, reason)
 }
 
 /** Slots JavaScript still holds something for (tests check it drains to 0). */
