@@ -23,14 +23,10 @@
 const cluster = require('node:cluster')
 const path = require('node:path')
 const { small, payloadOf } = require('./payloads')
+const { option, median, microseconds } = require('./tools')
 
 let payload = payloadOf(process.argv.includes('--1k') ? 1024 : 0)
 const CPU_REQUEST = '__fanout_ab_cpu'
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback
-}
 
 /** The module for a lib name, or null for plain `cluster`. */
 function load(name) {
@@ -38,10 +34,6 @@ function load(name) {
   if (name === 'floor') return require(path.join(__dirname, 'floor'))
   if (name === 'clusterphone') return require(path.join(__dirname, '..'))
   return require(path.resolve(name))
-}
-
-function microseconds(usage) {
-  return usage.user + usage.system
 }
 
 /** One run: a primary with its workers; prints one JSON line and exits. */
@@ -136,12 +128,6 @@ function runWorker(name) {
     }
   })
   if (lib !== null) lib.handlers.echo = (received, handle, ack) => ack(received)
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 function main() {

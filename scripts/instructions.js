@@ -19,11 +19,7 @@ const { spawn } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback
-}
+const { option } = require('./tools')
 
 const sides = option('side', 'primary,worker').split(',')
 const size = option('size', '0')

@@ -23,17 +23,13 @@ const cluster = require('node:cluster')
 const path = require('node:path')
 const { pathToFileURL } = require('node:url')
 const { small, payloadOf } = require('./payloads')
+const { option, median, microseconds } = require('./tools')
 
 /** Our own messages between the two processes; every adapter's listener skips them. */
 const CONTROL = '__peers'
 const isControl = (message) => message !== null && typeof message === 'object' && message[CONTROL] !== undefined
 const TEN_MINUTES = 600000
 const PENDING = 100000
-
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`)
-  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : fallback
-}
 
 /** A package from the `--from` directory (or the project's node_modules). */
 function peerPath(name) {
@@ -137,7 +133,6 @@ function birpcChannel(side) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const microseconds = (usage) => usage.user + usage.system
 
 /**
  * One process's part in a run. Case names: `up-88-1` (the worker asks; `down`: the primary asks;
@@ -294,12 +289,6 @@ async function deathRun(adapter, side, control) {
   const since = (at) => (at === undefined ? null : at - killedAt)
   console.log(JSON.stringify({ settled: settledAt.length, first: since(settledAt[0]), last: since(settledAt[99]) }))
   process.exit(0) // a library's timers must not keep the run alive
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 const SPEED = ['88-1', '88-100', '1k-100']
